@@ -1,0 +1,1 @@
+"""Layered configuration: defaults < user file < project file < environment < flags."""

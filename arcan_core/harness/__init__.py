@@ -1,0 +1,1 @@
+"""The harness control loop: setpoints, sensors, a pure controller and actuators."""

@@ -1,0 +1,1 @@
+"""The session store under ``.arcan/``: append-only logs, index, lock, checkpoints."""

@@ -1,0 +1,130 @@
+"""The command line: ``arcan [flags] [command]``, and the one place errors become messages.
+
+Subcommands live in ``arcan_tui.commands``, one module each, listed in ``COMMANDS``. A command
+module defines ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int`` and keeps its heavy
+imports inside ``run`` so that ``arcan --version`` and ``arcan exec`` stay fast.
+
+Exit codes: 0 success, 1 the task failed, 2 usage or configuration error, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import TYPE_CHECKING, Protocol, cast
+
+from arcan_core import __version__
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
+
+class CommandModule(Protocol):
+    """What a module in ``arcan_tui.commands`` provides."""
+
+    HELP: str
+
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+        """Add the command's own arguments."""
+
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the command and return its exit code."""
+
+
+COMMANDS: dict[str, str] = {
+    "exec": "arcan_tui.commands.exec_cmd",
+    "sessions": "arcan_tui.commands.sessions_cmd",
+    "config": "arcan_tui.commands.config_cmd",
+}
+"""Subcommand name -> module. Later parts of arcan add theirs here."""
+
+DEFAULT_COMMAND = "arcan_tui.commands.tui_cmd"
+"""What plain ``arcan`` runs: the TUI."""
+
+MODES = ("plan", "ask", "auto-edit", "full-auto")
+
+
+def _load(module_name: str) -> CommandModule:
+    return cast("CommandModule", importlib.import_module(module_name))
+
+
+def add_common_flags(parser: argparse.ArgumentParser) -> None:
+    """Add the flags every command shares (provider, model, base URL, cwd, mode, debug)."""
+    parser.add_argument("--provider", metavar="NAME", help="model provider (anthropic, openai, …)")
+    parser.add_argument("--model", metavar="NAME", help="model name")
+    parser.add_argument("--base-url", metavar="URL", help="provider endpoint")
+    parser.add_argument("-C", "--cwd", metavar="DIR", help="project directory (default: here)")
+    parser.add_argument("--mode", choices=MODES, help="approval mode")
+    parser.add_argument(
+        "--debug", action="store_true", default=None, help="show tracebacks and log to a file"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full parser, loading every command module (they are light)."""
+    parser = argparse.ArgumentParser(
+        prog="arcan",
+        description="A terminal coding agent that works until your checks read green.",
+    )
+    parser.add_argument("--version", action="version", version=f"arcan {__version__}")
+    add_common_flags(parser)
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
+        "-c", "--continue", dest="continue_", action="store_true", help="resume the latest session"
+    )
+    resume.add_argument("-r", "--resume", metavar="ID", help="resume the session ID")
+    parser.add_argument(
+        "--plain", action="store_true", help="use the line-mode front-end (arcan shell)"
+    )
+    _load(DEFAULT_COMMAND).add_arguments(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = _load(module_name)
+        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        add_common_flags(command_parser)
+        module.add_arguments(command_parser)
+        command_parser.set_defaults(_module=module_name)
+    return parser
+
+
+def _debug_enabled(args: argparse.Namespace | None) -> bool:
+    if args is not None and getattr(args, "debug", None):
+        return True
+    return os.environ.get("ARCAN_DEBUG", "") not in ("", "0", "false", "no")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run arcan; return the exit code (the console script exits with it)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Fast path: nothing but the version needs no parser and no imports.
+    if arguments == ["--version"]:
+        sys.stdout.write(f"arcan {__version__}\n")
+        return EXIT_OK
+    args: argparse.Namespace | None = None
+    try:
+        args = build_parser().parse_args(arguments)
+        module_name = getattr(args, "_module", None)
+        if module_name is None and args.plain and "shell" in COMMANDS:
+            module_name = COMMANDS["shell"]
+        return _load(module_name or DEFAULT_COMMAND).run(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("arcan: interrupted\n")
+        return EXIT_INTERRUPTED
+    except Exception as error:  # noqa: BLE001 - the edge: every error becomes a message
+        from arcan_tui.errors_edge import report  # noqa: PLC0415 - only on the error path
+
+        return report(error, debug=_debug_enabled(args))
+
+
+def entry() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of ``arcan``, one module each (see ``arcan_tui.cli``)."""
