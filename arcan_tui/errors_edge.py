@@ -9,9 +9,12 @@ from __future__ import annotations
 import sys
 import traceback
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arcan_core.errors import ArcanError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 __all__ = ["debug_log_dir", "report"]
 
