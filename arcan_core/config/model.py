@@ -42,7 +42,7 @@ class CheckConfig(_Section):
 
 
 class HookConfig(_Section):
-    """A command run on a harness event (``before_tool``, ``after_edit``, ``turn_end``, ``stop``)."""
+    """A command run on a harness event: before a tool, after an edit, at turn end, at stop."""
 
     event: Literal["before_tool", "after_edit", "turn_end", "stop"]
     command: str
