@@ -191,6 +191,15 @@ class Provider(ABC):
     default_model: ClassVar[str]
     """The model used when none is configured."""
 
+    api_key_env: ClassVar[str | None] = None
+    """Environment variable holding the API key (``None``: the provider needs no key)."""
+
+    base_url_env: ClassVar[str | None] = None
+    """Environment variable that overrides the endpoint."""
+
+    default_base_url: ClassVar[str | None] = None
+    """The endpoint used when neither config nor environment names one."""
+
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
 
