@@ -15,6 +15,7 @@ a user never sees a traceback for bad input, a missing key or a provider outage.
     │   ├── ContextTooLongError     the prompt is larger than the window
     │   ├── BadRequestError         400 the provider would reject again
     │   ├── NetworkError            connection refused, reset, timed out
+    │   ├── ServerError             408, 409, 5xx: the provider failed; retryable
     │   └── StreamError             the stream broke or spoke malformed data
     ├── ToolError                   a tool call failed; reported to the model    (exit 1)
     │   ├── ToolInputError          invalid JSON or schema violation
@@ -53,6 +54,7 @@ __all__ = [
     "SandboxDeniedError",
     "SchemaVersionError",
     "SecretFileError",
+    "ServerError",
     "SessionLockedError",
     "SessionNotFoundError",
     "StoreError",
@@ -164,6 +166,12 @@ class BadRequestError(ProviderError):
 
 class NetworkError(ProviderError):
     """The connection failed or timed out."""
+
+    retryable = True
+
+
+class ServerError(ProviderError):
+    """The provider failed on its side (500, 502, 504, 408, 409); the same request may work."""
 
     retryable = True
 
