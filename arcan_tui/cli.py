@@ -13,14 +13,15 @@ import argparse
 import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Protocol, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, Protocol, cast
 
 from arcan_core import __version__
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "build_parser", "config_flags", "main", "project_dir"]
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -53,25 +54,68 @@ DEFAULT_COMMAND = "arcan_tui.commands.tui_cmd"
 MODES = ("plan", "ask", "auto-edit", "full-auto")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line plus a hint (exit 2), not a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        from arcan_core.errors import UsageError  # noqa: PLC0415 - only on the error path
+
+        raise UsageError(message, hint=f"see `{self.prog} --help`")
+
+
+def config_flags(args: argparse.Namespace) -> dict[str, object]:
+    """Return the config-layer values of the common flags (``None``: not given)."""
+    return {
+        "provider": getattr(args, "provider", None),
+        "model": getattr(args, "model", None),
+        "base_url": getattr(args, "base_url", None),
+        "mode": getattr(args, "mode", None),
+    }
+
+
+def project_dir(args: argparse.Namespace) -> Path:
+    """Return the project directory: ``-C/--cwd`` or the current directory, resolved.
+
+    Raises:
+        UsageError: ``--cwd`` names no directory.
+    """
+    given = getattr(args, "cwd", None)
+    path = Path(given).expanduser() if given else Path.cwd()
+    if not path.is_dir():
+        from arcan_core.errors import UsageError  # noqa: PLC0415 - only on the error path
+
+        raise UsageError(f"--cwd {given}: not a directory", hint="give an existing directory")
+    return path.resolve()
+
+
 def _load(module_name: str) -> CommandModule:
     return cast("CommandModule", importlib.import_module(module_name))
 
 
-def add_common_flags(parser: argparse.ArgumentParser) -> None:
-    """Add the flags every command shares (provider, model, base URL, cwd, mode, debug)."""
-    parser.add_argument("--provider", metavar="NAME", help="model provider (anthropic, openai, …)")
-    parser.add_argument("--model", metavar="NAME", help="model name")
-    parser.add_argument("--base-url", metavar="URL", help="provider endpoint")
-    parser.add_argument("-C", "--cwd", metavar="DIR", help="project directory (default: here)")
-    parser.add_argument("--mode", choices=MODES, help="approval mode")
+def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
+    """Add the flags every command shares (provider, model, base URL, cwd, mode, debug).
+
+    A subcommand's parser passes ``defaults=False``: its unset flags then leave the namespace
+    alone, so ``arcan --model X sessions`` keeps the ``X`` given before the subcommand.
+    """
+    unset = None if defaults else argparse.SUPPRESS
     parser.add_argument(
-        "--debug", action="store_true", default=None, help="show tracebacks and log to a file"
+        "--provider", metavar="NAME", default=unset, help="model provider (anthropic, openai, …)"
+    )
+    parser.add_argument("--model", metavar="NAME", default=unset, help="model name")
+    parser.add_argument("--base-url", metavar="URL", default=unset, help="provider endpoint")
+    parser.add_argument(
+        "-C", "--cwd", metavar="DIR", default=unset, help="project directory (default: here)"
+    )
+    parser.add_argument("--mode", choices=MODES, default=unset, help="approval mode")
+    parser.add_argument(
+        "--debug", action="store_true", default=unset, help="show tracebacks and log to a file"
     )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full parser, loading every command module (they are light)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="arcan",
         description="A terminal coding agent that works until your checks read green.",
     )
@@ -89,8 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = _load(module_name)
-        command_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        add_common_flags(command_parser)
+        command_parser = sub.add_parser(
+            name, help=module.HELP, description=module.HELP, prog=f"arcan {name}"
+        )
+        add_common_flags(command_parser, defaults=False)
         module.add_arguments(command_parser)
         command_parser.set_defaults(_module=module_name)
     return parser
@@ -112,6 +158,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args: argparse.Namespace | None = None
     try:
         args = build_parser().parse_args(arguments)
+        if _debug_enabled(args):
+            from arcan_tui.errors_edge import configure_debug_logging  # noqa: PLC0415
+
+            configure_debug_logging()
         module_name = getattr(args, "_module", None)
         if module_name is None and args.plain and "shell" in COMMANDS:
             module_name = COMMANDS["shell"]

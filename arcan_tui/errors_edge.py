@@ -1,11 +1,13 @@
 """Turns any exception into one clear line on stderr (plus a hint) and an exit code.
 
-With ``--debug`` or ``ARCAN_DEBUG=1`` the traceback is shown too and written to a log file under the
-user's state directory.
+With ``--debug`` or ``ARCAN_DEBUG=1`` the traceback is shown too and written to a file under the
+user's state directory, and ``configure_debug_logging`` sends arcan's ``logging`` records there.
+Every line that leaves here passes through ``redact``: an error message never shows a secret.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -16,14 +18,40 @@ from arcan_core.errors import ArcanError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["debug_log_dir", "report"]
+__all__ = ["configure_debug_logging", "debug_log_dir", "report"]
 
 
 def debug_log_dir() -> Path:
     """Return the directory for debug logs (``$XDG_STATE_HOME/arcan/logs`` on Linux)."""
-    from platformdirs import user_state_path  # noqa: PLC0415 - only on the error path
+    from platformdirs import user_state_path  # noqa: PLC0415 - only in debug or on errors
 
     return user_state_path("arcan") / "logs"
+
+
+def _redact(text: str) -> str:
+    from arcan_core.config.secrets import redact  # noqa: PLC0415 - only on the error path
+
+    return redact(text)
+
+
+def configure_debug_logging() -> Path | None:
+    """Send every ``arcan_core``/``arcan_tui`` log record at DEBUG to a file; return its path.
+
+    Returns ``None`` (and logs nowhere) when the state directory cannot be written.
+    """
+    try:
+        directory = debug_log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        path = directory / f"debug-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("arcan_core", "arcan_tui"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+    return path
 
 
 def report(error: BaseException, *, debug: bool) -> int:
@@ -36,17 +64,17 @@ def report(error: BaseException, *, debug: bool) -> int:
         line = f"arcan: internal error: {type(error).__name__}: {error}"
         hint = "run again with --debug for the traceback, and report it"
         code = 1
-    sys.stderr.write(line + "\n")
+    # One line, whatever the message held (a multi-line provider error, say).
+    sys.stderr.write(_redact(" ".join(line.split())) + "\n")
     if hint:
-        sys.stderr.write(f"hint: {hint}\n")
+        sys.stderr.write(_redact(f"hint: {' '.join(hint.split())}") + "\n")
     if debug:
-        text = "".join(traceback.format_exception(error))
+        text = _redact("".join(traceback.format_exception(error)))
         sys.stderr.write(text)
         try:
             directory = debug_log_dir()
             directory.mkdir(parents=True, exist_ok=True)
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            path = directory / f"error-{stamp}.log"
+            path = directory / f"error-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
             path.write_text(text, encoding="utf-8")
             sys.stderr.write(f"traceback saved to {path}\n")
         except OSError as log_error:
