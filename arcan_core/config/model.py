@@ -87,7 +87,13 @@ class McpServerConfig(_Section):
     args: tuple[str, ...] = ()
     env: dict[str, str] = Field(default_factory=dict)
     url: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+    """HTTP headers for a URL server (an ``Authorization`` token, say)."""
     enabled: bool = True
+    startup_timeout_s: float = Field(default=30.0, gt=0)
+    """How long the server may take to start and list its tools."""
+    tool_timeout_s: float = Field(default=300.0, gt=0)
+    """How long one tool call may take before the server is restarted."""
 
 
 class ModelOverride(_Section):
