@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "exec": "arcan_tui.commands.exec_cmd",
     "sessions": "arcan_tui.commands.sessions_cmd",
     "config": "arcan_tui.commands.config_cmd",
+    "mcp": "arcan_tui.commands.mcp_cmd",
 }
 """Subcommand name -> module. Later parts of arcan add theirs here."""
 
