@@ -36,8 +36,8 @@ __all__ = [
 
 TITLE_LENGTH = 72
 _LOG_SUFFIX = ".jsonl"
-_TURN_MARK = b'"msg":{"type":"turn_started"'
-_MODEL_MARK = b'"msg":{"type":"model_changed"'
+_MARKS = (b'"type":"turn_started"', b'"type":"model_changed"')
+"""Byte patterns of the records that change a summary (JSON escapes quotes inside strings)."""
 
 
 class SessionSummary(BaseModel):
@@ -59,6 +59,12 @@ class SessionMeta(SessionSummary):
 
     v: int = 1
     size: int
+
+    def summary(self) -> SessionSummary:
+        """Return the summary alone (what listings show)."""
+        return SessionSummary.model_construct(
+            **{name: getattr(self, name) for name in SessionSummary.model_fields}
+        )
 
 
 def title_from_prompt(prompt: str) -> str:
@@ -83,8 +89,10 @@ class SummaryTracker:
         self.provider = header.provider
 
     def observe(self, event: Event) -> None:
-        """Fold one event into the summary."""
+        """Fold one event into the summary (a sub-agent's events count only as activity)."""
         self.updated = max(self.updated, event.ts)
+        if event.parent_call_id is not None:
+            return
         msg = event.msg
         if isinstance(msg, TurnStarted):
             self.turns += 1
@@ -118,34 +126,39 @@ def write_meta(path: Path, meta: SessionMeta) -> None:
     tmp.replace(path)
 
 
-def _line_around(data: bytes, index: int) -> bytes:
-    start = data.rfind(b"\n", 0, index) + 1
-    end = data.find(b"\n", index)
-    return data[start : len(data) if end < 0 else end]
+def _marked_lines(data: bytes, marks: tuple[bytes, ...]) -> list[bytes]:
+    """The lines (after the header) that contain any of ``marks``, in file order."""
+    spans: set[tuple[int, int]] = set()
+    for mark in marks:
+        at = data.find(mark)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            if start > 0:
+                spans.add((start, end))
+            at = data.find(mark, end)
+    return [data[start:end] for start, end in sorted(spans)]
 
 
-def _scan(data: bytes, size: int) -> SessionSummary:
-    """Summarize a log from its raw bytes, parsing only a handful of lines."""
+def _scan(data: bytes, size: int) -> SessionMeta:
+    """Summarize a log from its raw bytes, parsing only the lines that can change the summary.
+
+    A byte search finds the candidate lines (turn starts, model changes); each is parsed, so text
+    that merely looks like such a record (inside a tool's input, say) is not miscounted.
+    """
     first_end = data.find(b"\n")
     header = parse_header_line(data if first_end < 0 else data[:first_end])
     tracker = SummaryTracker(header)
-    tracker.turns = data.count(_TURN_MARK)
-    if not tracker.title and (at := data.find(_TURN_MARK)) >= 0:
+    for line in _marked_lines(data, _MARKS):
         with contextlib.suppress(UnreadableRecordError):
-            msg = parse_event_line(_line_around(data, at)).msg
-            if isinstance(msg, TurnStarted):
-                tracker.title = title_from_prompt(msg.prompt)
-    if (at := data.rfind(_MODEL_MARK)) >= 0:
-        with contextlib.suppress(UnreadableRecordError):
-            msg = parse_event_line(_line_around(data, at)).msg
-            if isinstance(msg, ModelChanged):
-                tracker.model, tracker.provider = msg.model, msg.provider
+            tracker.observe(parse_event_line(line))
     # The last complete line gives the last timestamp; a cut tail is skipped.
-    lines = data.rstrip(b"\n").rsplit(b"\n", 2)[1:]
-    for line in reversed(lines):
-        with contextlib.suppress(UnreadableRecordError):
-            tracker.updated = max(tracker.updated, parse_event_line(line).ts)
-            break
+    if first_end >= 0:
+        for line in reversed(data[first_end + 1 :].rstrip(b"\n").rsplit(b"\n", 2)):
+            with contextlib.suppress(UnreadableRecordError):
+                tracker.updated = max(tracker.updated, parse_event_line(line).ts)
+                break
     return tracker.meta(size)
 
 
@@ -170,10 +183,10 @@ def _summary(paths: ProjectPaths, session_id: str, log: Path, size: int) -> Sess
     except (OSError, ValidationError):
         meta = None
     if meta is not None and meta.size == size:
-        return meta
+        return meta.summary()
     try:
         data = log.read_bytes()
-        return _scan(data, len(data))
+        return _scan(data, len(data)).summary()
     except UnreadableRecordError as error:
         raise StoreError(f"{log} does not start with a session header ({error})") from None
 
