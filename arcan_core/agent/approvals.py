@@ -1,0 +1,81 @@
+"""Approval askers: how a tool call that needs a human's yes reaches one.
+
+``InteractiveAsker`` publishes ``ToolCallAwaitingApproval`` and waits for the ``AnswerApproval``
+operation with the same call id, which the core routes to it. ``HeadlessAsker`` has nobody to ask:
+it denies at once with a reason the model sees, so a headless run goes on without the call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from arcan_core.protocol.events import ToolCallAwaitingApproval
+from arcan_core.protocol.operations import AnswerApproval
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from arcan_core.protocol.events import ApprovalRequest, EventMsg
+
+__all__ = ["HEADLESS_DENIAL", "HeadlessAsker", "InteractiveAsker"]
+
+HEADLESS_DENIAL = (
+    "denied: this is a headless run and nobody can approve {tool} ({reason}); "
+    "choose another approach, or the user can rerun with a more permissive --mode"
+)
+
+
+class HeadlessAsker:
+    """Deny every call that needs approval, saying why."""
+
+    def __init__(self) -> None:
+        self.denied: list[str] = []
+        """Summaries of the denied calls, for the final report."""
+
+    async def __call__(
+        self, call_id: str, name: str, args: dict[str, Any], request: ApprovalRequest
+    ) -> AnswerApproval:
+        """Deny at once."""
+        del args
+        self.denied.append(f"{name}: {request.summary}")
+        return AnswerApproval(
+            call_id=call_id,
+            decision="deny",
+            reason=HEADLESS_DENIAL.format(tool=name, reason=request.reason),
+        )
+
+
+class InteractiveAsker:
+    """Ask through an event and wait for the answering operation."""
+
+    def __init__(self, emit: Callable[[EventMsg], object]) -> None:
+        self._emit = emit
+        self._waiting: dict[str, asyncio.Future[AnswerApproval]] = {}
+
+    @property
+    def waiting(self) -> tuple[str, ...]:
+        """The call ids waiting for an answer."""
+        return tuple(self._waiting)
+
+    async def __call__(
+        self, call_id: str, name: str, args: dict[str, Any], request: ApprovalRequest
+    ) -> AnswerApproval:
+        """Publish the request and wait for its answer (cancellable by an interrupt)."""
+        future: asyncio.Future[AnswerApproval] = asyncio.get_running_loop().create_future()
+        self._waiting[call_id] = future
+        try:
+            self._emit(
+                ToolCallAwaitingApproval(call_id=call_id, name=name, input=args, request=request)
+            )
+            return await future
+        finally:
+            self._waiting.pop(call_id, None)
+
+    def answer(self, answer: AnswerApproval) -> bool:
+        """Route an ``AnswerApproval`` to its waiting call; return whether one was waiting."""
+        future = self._waiting.get(answer.call_id)
+        if future is None or future.done():
+            return False
+        future.set_result(answer)
+        return True

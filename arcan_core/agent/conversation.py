@@ -1,0 +1,147 @@
+"""Conversation repair: make any message list one that every provider accepts.
+
+A session must never get stuck answering each request with a 400 because a crash, an interrupt or
+an old bug left the conversation malformed. ``repair`` runs before every request and after a load.
+It returns the repaired messages and one note per fix; the caller reports notes as ``Warning``
+events. The rules, in order:
+
+1. Empty messages (no content after the other rules) are dropped.
+2. A tool result whose call is not in the assistant message just before it is set aside (dropped).
+3. A tool call without a result in the next user message gets an "interrupted" error result.
+4. Consecutive messages of the same role are merged, so roles alternate.
+5. The conversation starts with a user message (a leading assistant message is dropped).
+
+Repair is idempotent: ``repair(repair(m).messages)`` makes no notes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from arcan_core.protocol.messages import (
+    ContentBlock,
+    Message,
+    TextBlock,
+    ThinkingBlock,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+__all__ = ["INTERRUPTED_RESULT", "Repair", "interrupted_results", "repair"]
+
+INTERRUPTED_RESULT = "The call was interrupted before it finished; its effects are unknown."
+
+
+@dataclass(frozen=True)
+class Repair:
+    """The outcome of ``repair``: the fixed conversation and what was fixed."""
+
+    messages: tuple[Message, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was fixed."""
+        return bool(self.notes)
+
+
+def interrupted_results(calls: Sequence[ToolUseBlock], reason: str) -> list[ToolResultBlock]:
+    """Return an error result for each of ``calls`` saying why it has no real result."""
+    return [ToolResultBlock(tool_use_id=call.id, content=reason, is_error=True) for call in calls]
+
+
+def _has_payload(block: ContentBlock) -> bool:
+    if isinstance(block, TextBlock):
+        return bool(block.text.strip())
+    if isinstance(block, ThinkingBlock):
+        # Thinking alone is not a reply, but redacted or signed thinking must be kept verbatim.
+        return bool(block.thinking or block.redacted)
+    return True
+
+
+def _merge(messages: list[Message], notes: list[str]) -> list[Message]:
+    merged: list[Message] = []
+    for message in messages:
+        if merged and merged[-1].role == message.role:
+            previous = merged[-1]
+            # Tool results first: providers require them at the start of a user message.
+            blocks = [*previous.content, *message.content]
+            if message.role == "user":
+                blocks.sort(key=lambda b: 0 if isinstance(b, ToolResultBlock) else 1)
+            merged[-1] = Message(
+                role=message.role,
+                content=tuple(blocks),
+                incomplete=previous.incomplete or message.incomplete,
+            )
+            notes.append(f"merged two consecutive {message.role} messages")
+        else:
+            merged.append(message)
+    return merged
+
+
+def _pair_results(messages: list[Message], notes: list[str]) -> list[Message]:
+    out: list[Message] = []
+    index = 0
+    while index < len(messages):
+        message = messages[index]
+        index += 1
+        if message.role == "user":
+            # Results not preceded by their call (the assistant turn before handles its own).
+            kept = [b for b in message.content if not isinstance(b, ToolResultBlock)]
+            dropped = len(message.content) - len(kept)
+            if dropped:
+                notes.append(f"set aside {dropped} tool result(s) without their call")
+            if kept:
+                out.append(message.model_copy(update={"content": tuple(kept)}))
+            continue
+        out.append(message)
+        calls = message.tool_uses()
+        following = messages[index] if index < len(messages) else None
+        results: list[ToolResultBlock] = []
+        rest: list[ContentBlock] = []
+        if following is not None and following.role == "user":
+            index += 1
+            call_ids = {call.id for call in calls}
+            seen: set[str] = set()
+            for block in following.content:
+                if isinstance(block, ToolResultBlock):
+                    if block.tool_use_id in call_ids and block.tool_use_id not in seen:
+                        seen.add(block.tool_use_id)
+                        results.append(block)
+                    else:
+                        notes.append("set aside a tool result without its call")
+                else:
+                    rest.append(block)
+        answered = {result.tool_use_id for result in results}
+        missing = [call for call in calls if call.id not in answered]
+        if missing:
+            notes.append(f"added an interrupted result for {len(missing)} call(s) without one")
+            results.extend(interrupted_results(missing, INTERRUPTED_RESULT))
+        # Results in the order of the calls, as providers expect.
+        order = {call.id: position for position, call in enumerate(calls)}
+        results.sort(key=lambda b: order.get(b.tool_use_id, 0))
+        if results or rest:
+            out.append(Message(role="user", content=(*results, *rest)))
+    return out
+
+
+def repair(messages: Sequence[Message]) -> Repair:
+    """Return ``messages`` made valid for any provider, with a note per fix."""
+    notes: list[str] = []
+    work: list[Message] = []
+    for message in messages:
+        if any(_has_payload(block) for block in message.content):
+            work.append(message)
+        else:
+            notes.append(f"dropped an empty {message.role} message")
+    work = _merge(work, notes)
+    work = _pair_results(work, notes)
+    work = _merge(work, notes)
+    while work and work[0].role != "user":
+        notes.append("dropped an assistant message that came before any user message")
+        work.pop(0)
+    return Repair(messages=tuple(work), notes=tuple(notes))

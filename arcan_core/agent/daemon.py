@@ -1,0 +1,270 @@
+"""The core daemon: one asyncio task that owns a session.
+
+Operations arrive on an ``asyncio.Queue`` (``submit`` never blocks); events leave through the
+``EventBus`` to every subscriber. The task holds the agent in one of its type-states: idle (a
+``ReadyAgent``) or busy (a ``RunningTurn`` plus the task awaiting it). While a turn runs the daemon
+keeps reading operations, so prompts steer, interrupts interrupt and approvals are answered.
+
+No front-end can reach the agent's state: ``CoreDaemon`` exposes only the ``CoreHandle`` methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import TYPE_CHECKING, Protocol
+
+from arcan_core.protocol.events import (
+    ErrorEvent,
+    FilesRestored,
+    ModelChanged,
+)
+from arcan_core.protocol.events import (
+    Warning as WarningEvent,
+)
+from arcan_core.protocol.operations import (
+    AnswerApproval,
+    Compact,
+    Interrupt,
+    Operation,
+    Rewind,
+    SetHarness,
+    SetMode,
+    SetModel,
+    Shutdown,
+    Submission,
+    SubmitPrompt,
+    Undo,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from arcan_core.agent.approvals import InteractiveAsker
+    from arcan_core.agent.bus import EventBus
+    from arcan_core.agent.checkpoints import RestoreResult
+    from arcan_core.agent.lifecycle import CompletedTurn, ReadyAgent, RunningTurn
+    from arcan_core.protocol.events import Event
+    from arcan_core.protocol.messages import ImageBlock, Message
+    from arcan_core.providers.base import ModelInfo, Provider
+
+__all__ = ["CoreDaemon", "ModelSwitcher"]
+
+
+class ModelSwitcher(Protocol):
+    """Builds the provider and model info for a ``SetModel`` operation."""
+
+    def __call__(self, provider_name: str | None, model: str) -> tuple[Provider, ModelInfo]:
+        """Return the new provider (possibly the current one) and the model's info."""
+
+
+class CoreDaemon:
+    """The running core of one session; implements ``CoreHandle``."""
+
+    def __init__(
+        self,
+        agent: ReadyAgent,
+        bus: EventBus,
+        *,
+        asker: InteractiveAsker | None = None,
+        switch_model: ModelSwitcher | None = None,
+        on_close: Callable[[], None] | None = None,
+    ) -> None:
+        self._ready: ReadyAgent | None = agent
+        self._state = agent.state
+        self._running: RunningTurn | None = None
+        self._waiter: asyncio.Task[CompletedTurn] | None = None
+        self._bus = bus
+        self._asker = asker
+        self._switch_model = switch_model
+        self._on_close = on_close
+        self._queue: asyncio.Queue[Submission] = asyncio.Queue()
+        self._ids = itertools.count(1)
+        self._pending_model: SetModel | None = None
+        self.last_turn: CompletedTurn | None = None
+        """The outcome of the last task, for headless reporting."""
+        self._task = asyncio.create_task(self._run(), name=f"arcan-core-{bus.session_id}")
+
+    # -- CoreHandle ---------------------------------------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        """The id of the session the core owns."""
+        return self._bus.session_id
+
+    def submit(self, op: Operation) -> str:
+        """Queue ``op`` and return its submission id."""
+        submission_id = f"s{next(self._ids)}"
+        self._queue.put_nowait(Submission(id=submission_id, op=op))
+        return submission_id
+
+    def subscribe(self, *, replay: bool = False) -> AsyncIterator[Event]:
+        """Return a new subscription (see ``EventBus.subscribe``)."""
+        return self._bus.subscribe(replay=replay)
+
+    async def wait_closed(self) -> None:
+        """Wait until the core task ended and the log was closed."""
+        await asyncio.shield(self._task)
+
+    @property
+    def messages(self) -> tuple[Message, ...]:
+        """The conversation as the model sees it now (an immutable copy)."""
+        return tuple(self._state.messages)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a task is running."""
+        return self._running is not None
+
+    # -- the task -------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            while True:
+                getter = asyncio.ensure_future(self._queue.get())
+                waiting: set[asyncio.Future[object]] = {getter}  # type: ignore[arg-type]
+                if self._waiter is not None:
+                    waiting.add(self._waiter)  # type: ignore[arg-type]
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                if self._waiter is not None and self._waiter in done:
+                    self._turn_done(self._waiter.result())
+                if getter in done:
+                    if await self._dispatch(getter.result().op):
+                        break
+                else:
+                    getter.cancel()
+        finally:
+            await self._shutdown()
+
+    def _turn_done(self, completed: CompletedTurn) -> None:
+        self.last_turn = completed
+        self._running = None
+        self._waiter = None
+        self._ready = completed.next()
+        if self._pending_model is not None:
+            op, self._pending_model = self._pending_model, None
+            self._set_model(op)
+
+    async def _shutdown(self) -> None:
+        if self._running is not None and self._waiter is not None:
+            self._running.interrupt()
+            self._turn_done(await self._waiter)
+        if self._on_close is not None:
+            self._on_close()
+        self._bus.close()
+
+    async def _dispatch(self, op: Operation) -> bool:  # noqa: PLR0912 - one arm per op
+        """Handle one operation; return ``True`` to stop the core."""
+        match op:
+            case SubmitPrompt(text=text, images=images):
+                if self._running is not None:
+                    self._running.steer(text, images)
+                else:
+                    self._start(text, images)
+            case Interrupt():
+                if self._running is not None and not self._running.interrupted:
+                    self._running.interrupt()
+            case AnswerApproval():
+                if self._asker is None or not self._asker.answer(op):
+                    self._bus.publish(WarningEvent(message=f"no call {op.call_id} awaits approval"))
+            case SetMode(mode=mode):
+                self._current().set_mode(mode)
+            case SetHarness(enabled=enabled):
+                self._current().set_harness(enabled)
+            case SetModel():
+                if self._running is not None:
+                    self._pending_model = op
+                    self._bus.publish(WarningEvent(message="the model changes after this task"))
+                else:
+                    self._set_model(op)
+            case Compact(instructions=instructions):
+                if self._running is not None:
+                    self._running.request_compaction(instructions)
+                elif self._ready is not None:
+                    await self._ready.compact(instructions)
+            case Undo():
+                await self._idle_only("undo", self._undo)
+            case Rewind():
+                await self._idle_only("rewind", lambda: self._rewind(op))
+            case Shutdown():
+                return True
+        return False
+
+    def _current(self) -> ReadyAgent | RunningTurn:
+        # Mode and harness changes are legal in both states; they reach the shared state.
+        if self._running is not None:
+            return self._running
+        assert self._ready is not None  # noqa: S101 - one of the two is always set
+        return self._ready
+
+    def _start(self, text: str, images: tuple[ImageBlock, ...]) -> None:
+        assert self._ready is not None  # noqa: S101 - idle means a ready agent
+        running = self._ready.start_turn(text, images)
+        self._ready = None
+        self._running = running
+        self._waiter = asyncio.create_task(running.wait())
+
+    def _set_model(self, op: SetModel) -> None:
+        if self._switch_model is None or self._ready is None:
+            self._bus.publish(WarningEvent(message="this core cannot switch models"))
+            return
+        try:
+            provider, info = self._switch_model(op.provider, op.model)
+        except Exception as error:  # noqa: BLE001 - boundary: a bad model name is a message
+            hint = getattr(error, "hint", None)
+            self._bus.publish(ErrorEvent(kind=type(error).__name__, message=str(error), hint=hint))
+            return
+        parts = self._ready.parts
+        parts.provider = provider
+        parts.model = info
+        self._bus.publish(ModelChanged(provider=provider.name, model=info.id))
+
+    async def _idle_only(self, what: str, action: Callable[[], object]) -> None:
+        if self._running is not None:
+            self._bus.publish(
+                WarningEvent(message=f"cannot {what} while a task runs; interrupt it")
+            )
+            return
+        result = action()
+        if asyncio.iscoroutine(result):
+            await result
+
+    def _report_restore(self, result: RestoreResult | None, what: str) -> None:
+        if result is None:
+            self._bus.publish(
+                WarningEvent(message=f"nothing to {what}: no checkpoint of a finished task")
+            )
+            return
+        if result.restored:
+            self._bus.publish(FilesRestored(paths=result.restored, checkpoint=result.checkpoint))
+        elif not result.refused:
+            self._bus.publish(WarningEvent(message=f"{what}: the task changed no files"))
+        if result.refused:
+            listed = ", ".join(result.refused)
+            self._bus.publish(
+                WarningEvent(message=f"{what}: left alone (changed since the task ended): {listed}")
+            )
+
+    async def _undo(self) -> None:
+        assert self._ready is not None  # noqa: S101
+        checkpoints = self._ready.parts.checkpoints
+        if checkpoints is None:
+            self._bus.publish(WarningEvent(message="checkpoints are off in this session"))
+            return
+        self._report_restore(await checkpoints.undo(), "undo")
+
+    async def _rewind(self, op: Rewind) -> None:
+        assert self._ready is not None  # noqa: S101
+        checkpoints = self._ready.parts.checkpoints
+        if op.files:
+            if checkpoints is None:
+                self._bus.publish(WarningEvent(message="checkpoints are off in this session"))
+            else:
+                self._report_restore(await checkpoints.rewind_files(op.turn_id), "rewind")
+        if op.conversation:
+            self._bus.publish(
+                WarningEvent(
+                    message="rewinding the conversation in place is not supported; "
+                    "fork a new session from that point instead"
+                )
+            )

@@ -1,0 +1,365 @@
+"""Starting a core: from a project, a config and a resume choice to a running ``CoreHandle``.
+
+Every front-end starts its core here (the TUI, ``arcan exec``, ``arcan shell``, the ACP adapter):
+
+    options = CoreOptions(project_dir=Path.cwd(), config=resolved.config, resume="continue")
+    core = await open_core(options)
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="fix the failing test"))
+    ...
+    core.submit(Shutdown())
+    await core.wait_closed()
+
+A new session gets a fresh id and log; ``resume="continue"`` takes the project's latest session and
+any other string is a session id (or a unique prefix of one). A resumed session rebuilds its
+conversation from the log, closes a task that a crash left open, and repairs the conversation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from arcan_core.agent.approvals import HeadlessAsker, InteractiveAsker
+from arcan_core.agent.bus import EventBus, is_delta
+from arcan_core.agent.checkpoints import Checkpoints
+from arcan_core.agent.conversation import repair
+from arcan_core.agent.daemon import CoreDaemon
+from arcan_core.agent.lifecycle import AgentBuilder
+from arcan_core.agent.prompt import Environment, build_system_prompt
+from arcan_core.agent.skills import SkillTool, discover_skills
+from arcan_core.agent.state import AgentParts, AgentState, RequestSettings, ToolSystem, TurnLimits
+from arcan_core.agent.supervisor import TurnSupervisor
+from arcan_core.config.model import ArcanConfig
+from arcan_core.errors import SessionNotFoundError
+from arcan_core.protocol.events import MessageAppended, TurnFinished
+from arcan_core.protocol.events import Warning as WarningEvent
+from arcan_core.providers.base import ModelInfo, Provider
+from arcan_core.tools.base import Tool
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence  # noqa: TC004 - annotations are strings here
+
+    from arcan_core.protocol.events import Event  # noqa: TC004
+    from arcan_core.protocol.messages import Message
+    from arcan_core.protocol.operations import ApprovalMode
+    from arcan_core.providers.base import ToolSpec
+    from arcan_core.store import SessionWriter  # noqa: TC004
+    from arcan_core.tools.base import ApprovalAsker, EventSink, ToolCallRequest, ToolOutcome
+
+__all__ = ["CoreOptions", "open_core"]
+
+Resume = Literal["new", "continue"] | str
+
+
+@dataclass(frozen=True)
+class CoreOptions:
+    """Everything ``open_core`` needs. Build one, then ``dataclasses.replace`` to vary it.
+
+    Attributes:
+        project_dir: the workspace; the session store lives in its ``.arcan/``.
+        config: the resolved configuration.
+        resume: ``"new"``, ``"continue"`` (the latest session) or a session id or prefix.
+        interactive: approvals go out as events and wait for ``AnswerApproval`` operations; when
+            false (headless) every call needing approval is denied with a reason.
+        extra_tools: more tools for the model (MCP tools), registered beside the built-ins.
+        supervisor: consulted after each model step while the harness is on (see ``supervisor``).
+        harness_enabled: the harness setting of a new session (a resumed one keeps its own).
+        limits: budgets of one task; ``None`` takes them from ``config.harness``.
+        checkpoints: snapshot the working tree at each prompt (for undo and rewind).
+        persist: write the session log (off only for benchmarks and throwaway sub-agents).
+        provider: a ready provider instead of the configured one (tests, sub-agents).
+        model_info: the model's limits and prices instead of the registry's.
+        tools: a ready tool system instead of the built-in registry and executor.
+        env: the environment to read keys from (default: the process's).
+        home: the user's home, where ``~/.agents/skills`` is looked up.
+        title: the title of a new session (default: from its first prompt).
+    """
+
+    project_dir: Path
+    config: ArcanConfig
+    resume: Resume = "new"
+    interactive: bool = True
+    extra_tools: tuple[Tool[Any], ...] = ()
+    supervisor: TurnSupervisor | None = None
+    harness_enabled: bool = False
+    limits: TurnLimits | None = None
+    checkpoints: bool = True
+    persist: bool = True
+    provider: Provider | None = None
+    model_info: ModelInfo | None = None
+    tools: ToolSystem | None = None
+    env: Mapping[str, str] | None = None
+    home: Path | None = None
+    title: str = ""
+    extra_system: str | None = field(default=None)
+    """Text appended to the system prompt (a front-end's own conventions)."""
+
+    def replace(self, **changes: Any) -> CoreOptions:
+        """Return a copy with ``changes`` applied."""
+        return dataclasses.replace(self, **changes)
+
+
+class RegistryTools:
+    """The ``ToolSystem`` over the tool registry and the executor of the tools package."""
+
+    def __init__(self, registry: Any, executor: Any) -> None:
+        self.registry = registry
+        self.executor = executor
+
+    def specs(self, mode: ApprovalMode) -> tuple[ToolSpec, ...]:
+        """Return the tools offered in ``mode``."""
+        specs: tuple[ToolSpec, ...] = self.registry.specs(mode)
+        return specs
+
+    def set_mode(self, mode: ApprovalMode) -> None:
+        """Apply ``mode`` to later calls."""
+        self.executor.set_mode(mode)
+
+    async def run_batch(
+        self, calls: Sequence[ToolCallRequest], *, emit: EventSink, ask: ApprovalAsker
+    ) -> list[ToolOutcome]:
+        """Run one step's calls through the executor."""
+        outcomes: list[ToolOutcome] = await self.executor.run_batch(list(calls), emit=emit, ask=ask)
+        return outcomes
+
+
+def _limits(options: CoreOptions) -> TurnLimits:
+    if options.limits is not None:
+        return options.limits
+    harness = options.config.harness
+    return TurnLimits(
+        max_steps=harness.max_turns,
+        max_cost_usd=harness.max_cost_usd,
+        max_tokens=harness.max_tokens,
+    )
+
+
+def _provider(options: CoreOptions, name: str | None, model: str | None) -> tuple[Provider, str]:
+    if options.provider is not None:
+        return options.provider, model or options.provider.default_model
+    from arcan_core.providers.registry import create_provider, settings_for  # noqa: PLC0415
+
+    config = options.config
+    if name is not None and name != config.provider:
+        config = config.model_copy(update={"provider": name})
+    provider = create_provider(settings_for(config, env=options.env))
+    return provider, model or config.model or provider.default_model
+
+
+def _model_info(options: CoreOptions, provider: Provider, model: str) -> ModelInfo:
+    if options.model_info is not None:
+        return options.model_info
+    from arcan_core.providers.models import model_info  # noqa: PLC0415 - loaded on demand
+
+    info: ModelInfo = model_info(provider.name, model, options.config.models)
+    return info
+
+
+def _tools(options: CoreOptions, workspace: Path, mode: ApprovalMode, skills: list[Any]) -> Any:
+    if options.tools is not None:
+        return options.tools
+    # The tool system is imported here: a front-end that never opens a core never pays for it.
+    from arcan_core.tools.executor import ToolExecutor  # noqa: PLC0415
+    from arcan_core.tools.policy import ApprovalPolicy  # noqa: PLC0415
+    from arcan_core.tools.registry import default_registry  # noqa: PLC0415
+
+    registry = default_registry()
+    for tool in options.extra_tools:
+        registry.register(tool)
+    if skills:
+        registry.register(SkillTool(skills))
+    policy = ApprovalPolicy.load(workspace, options.config.permissions)
+    executor = ToolExecutor(registry, workspace=workspace, policy=policy, mode=mode)
+    return RegistryTools(registry, executor)
+
+
+def _resolve_id(options: CoreOptions) -> str | None:
+    from arcan_core.store import latest_session, resolve_session_id  # noqa: PLC0415
+
+    if options.resume == "new":
+        return None
+    if options.resume == "continue":
+        latest = latest_session(options.project_dir)
+        if latest is None:
+            raise SessionNotFoundError(
+                f"no session to continue in {options.project_dir}",
+                hint="start one with `arcan` or `arcan exec PROMPT`",
+            )
+        return latest
+    return resolve_session_id(options.project_dir, options.resume)
+
+
+def _repair_loaded(messages: list[Message], bus: EventBus) -> list[Message]:
+    """Repair a loaded conversation; record additions in the log so replay sees them too."""
+    fixed = repair(messages)
+    if not fixed.changed:
+        return messages
+    repaired = list(fixed.messages)
+    if repaired[: len(messages)] == messages:
+        # Typically a crash mid-task: results for the dangling calls are appended as records,
+        # so the log itself is whole again.
+        for message in repaired[len(messages) :]:
+            bus.publish(MessageAppended(message=message))
+    for note in dict.fromkeys(fixed.notes):
+        bus.publish(WarningEvent(message=f"conversation repaired on load: {note}"))
+    return repaired
+
+
+@dataclass
+class _Opened:
+    """A session's log opened (or created) and its state rebuilt."""
+
+    session_id: str
+    writer: SessionWriter | None
+    state: AgentState
+    provider: Provider
+    model: str
+    history: Sequence[Event] = ()
+    next_seq: int = 0
+    open_turn: str | None = None
+
+
+def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
+    from arcan_core import __version__  # noqa: PLC0415
+    from arcan_core.protocol.records import SessionHeader  # noqa: PLC0415
+    from arcan_core.store import (  # noqa: PLC0415
+        ProjectPaths,
+        SessionWriter,
+        new_session_id,
+        rebuild,
+    )
+
+    paths = ProjectPaths(workspace)
+    session_id = _resolve_id(options)
+    state = AgentState(mode=options.config.mode, harness_enabled=options.harness_enabled)
+    if session_id is None:
+        provider, model = _provider(options, None, None)
+        session_id = new_session_id()
+        writer = None
+        if options.persist:
+            header = SessionHeader(
+                session_id=session_id,
+                arcan_version=__version__,
+                created=datetime.now(UTC),
+                cwd=str(workspace),
+                provider=provider.name,
+                model=model,
+                title=options.title,
+            )
+            writer = SessionWriter.create(paths, header)
+        return _Opened(session_id, writer, state, provider, model)
+    writer = SessionWriter.open_existing(paths, session_id)
+    try:
+        assert writer.loaded is not None  # noqa: S101 - open_existing always loads
+        loaded = writer.loaded
+        rebuilt = rebuild(loaded.header, loaded.events)
+        provider, model = _provider(options, rebuilt.provider, rebuilt.model)
+    except BaseException:
+        writer.close()
+        raise
+    state.messages = list(rebuilt.messages)
+    state.session_usage = rebuilt.usage
+    state.session_cost_usd = rebuilt.cost_usd
+    state.mode = rebuilt.mode or options.config.mode
+    if rebuilt.harness_enabled is not None:
+        state.harness_enabled = rebuilt.harness_enabled
+    state.turns = rebuilt.turns
+    state.last_context_tokens = rebuilt.context_tokens
+    state.messages_at_last_request = len(state.messages)
+    return _Opened(
+        session_id,
+        writer,
+        state,
+        provider,
+        model,
+        history=loaded.events,
+        next_seq=rebuilt.last_seq + 1,
+        open_turn=rebuilt.open_turn,
+    )
+
+
+def _bus(opened: _Opened) -> EventBus:
+    bus = EventBus(opened.session_id, next_seq=opened.next_seq, history=opened.history)
+    if opened.writer is not None:
+        writer = opened.writer
+
+        def _log(event: Event) -> None:
+            # The log keeps records; display deltas are rebuilt from them and not worth the disk.
+            if not is_delta(event.msg):
+                writer.append(event)
+
+        bus.add_sink(_log)
+    if opened.open_turn is not None:
+        bus.publish(WarningEvent(message=f"task {opened.open_turn} was cut off by a crash or kill"))
+        bus.publish(TurnFinished(turn_id=opened.open_turn, stop_reason="interrupted"))
+    opened.state.messages = _repair_loaded(opened.state.messages, bus)
+    return bus
+
+
+def _parts(
+    options: CoreOptions, opened: _Opened, workspace: Path, asker: ApprovalAsker
+) -> AgentParts:
+    from arcan_core.store import ProjectPaths  # noqa: PLC0415
+
+    skills = discover_skills(workspace, options.home)
+    checkpoints = None
+    if options.checkpoints and options.persist:
+        store = ProjectPaths(workspace).checkpoints_dir
+        checkpoints = Checkpoints(workspace, store, opened.session_id)
+    config = options.config
+    return AgentParts(
+        session_id=opened.session_id,
+        workspace=workspace,
+        provider=opened.provider,
+        model=_model_info(options, opened.provider, opened.model),
+        tools=_tools(options, workspace, opened.state.mode, skills),
+        system_prompt=build_system_prompt(
+            Environment.detect(workspace), skills=skills, extra=options.extra_system
+        ),
+        ask=asker,
+        limits=_limits(options),
+        settings=RequestSettings(
+            max_output_tokens=config.max_output_tokens,
+            thinking_budget=config.thinking_budget,
+            reasoning_effort=config.reasoning_effort,
+        ),
+        supervisor=options.supervisor,
+        checkpoints=checkpoints,
+    )
+
+
+async def open_core(options: CoreOptions) -> CoreDaemon:
+    """Start a core for ``options`` and return its handle (a ``CoreHandle``).
+
+    Raises:
+        SessionNotFoundError: ``resume`` names no session of the project.
+        SessionLockedError: another live process writes that session.
+        ConfigError: the provider or model cannot be set up.
+    """
+    workspace = options.project_dir.resolve()
+    opened = _open_session(options, workspace)
+    try:
+        bus = _bus(opened)
+        interactive = InteractiveAsker(bus.publish) if options.interactive else None
+        asker: ApprovalAsker = interactive if interactive is not None else HeadlessAsker()
+        parts = _parts(options, opened, workspace, asker)
+        agent = AgentBuilder(parts, opened.state, bus.publish).build()
+    except BaseException:
+        if opened.writer is not None:
+            opened.writer.close()
+        raise
+    provider = opened.provider
+
+    def switch(provider_name: str | None, model: str) -> tuple[Provider, ModelInfo]:
+        if provider_name in (None, provider.name):
+            return provider, _model_info(options.replace(model_info=None), provider, model)
+        chosen, chosen_model = _provider(options.replace(provider=None), provider_name, model)
+        return chosen, _model_info(options.replace(model_info=None), chosen, chosen_model)
+
+    on_close = opened.writer.close if opened.writer is not None else None
+    return CoreDaemon(agent, bus, asker=interactive, switch_model=switch, on_close=on_close)
