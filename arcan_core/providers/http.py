@@ -1,0 +1,509 @@
+"""The shared HTTP layer of every network provider: client, SSE stream, error mapping, retries.
+
+One ``httpx.AsyncClient`` per provider keeps connections alive between model steps. Its timeouts
+are the connect timeout and the read timeout, which httpx applies to every read of the socket, so
+it bounds the silence between two chunks of a stream rather than the length of the whole reply.
+
+``HttpProvider.stream()`` runs ``_attempt()`` (one request, mapped to stream events) inside
+``with_retries``: a retryable failure (connection error, 408, 409, 429, 5xx, 529, a mid-stream
+overload) is retried with exponential backoff and jitter, honouring ``retry-after-ms`` and
+``retry-after``, but only while nothing but usage has been yielded; each retry is announced with a
+``RetryNotice``. After output has reached the consumer, the failure is raised as it is, so the
+agent core can keep the partial reply and mark it incomplete.
+
+Keys never leave this module in text: errors are built from status codes and the provider's own
+error body, and ``redact_headers`` masks credentials in the debug log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email.utils
+import json
+import logging
+import random
+import re
+import time
+from abc import abstractmethod
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+
+import httpx
+
+from arcan_core.errors import (
+    AuthError,
+    BadRequestError,
+    ContextTooLongError,
+    NetworkError,
+    OverloadedError,
+    ProviderError,
+    RateLimitError,
+    ServerError,
+    StreamError,
+)
+from arcan_core.providers.base import (
+    Provider,
+    ProviderRequest,
+    ProviderSettings,
+    RetryNotice,
+    StreamEvent,
+    UsageReport,
+)
+from arcan_core.providers.sse import SSEDecoder, SSEEvent
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+
+__all__ = [
+    "HttpProvider",
+    "RetryPolicy",
+    "Sleep",
+    "error_from_body",
+    "error_from_response",
+    "iter_sse",
+    "parse_retry_after",
+    "redact_headers",
+    "with_retries",
+]
+
+logger = logging.getLogger("arcan.providers")
+
+Sleep: TypeAlias = Callable[[float], Awaitable[None]]
+"""An injectable ``asyncio.sleep``: tests pass one that records delays and returns at once."""
+
+_SECRET_HEADERS = frozenset({"x-api-key", "authorization", "api-key", "cookie", "set-cookie"})
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Return ``headers`` with every credential replaced by ``***`` (for logs and dumps)."""
+    return {
+        name: "***" if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter.
+
+    Attempt ``n`` (0-based) waits ``min(max_delay_s, base_delay_s * 2**n)`` scaled by a random
+    factor in ``[1 - jitter, 1 + jitter]``, unless the provider said how long to wait; a wait
+    longer than ``max_retry_after_s`` is not worth holding the user for, so it is not retried.
+    """
+
+    max_retries: int = 4
+    base_delay_s: float = 1.0
+    max_delay_s: float = 30.0
+    max_retry_after_s: float = 60.0
+    jitter: float = 0.25
+
+    def delay_s(self, failures: int, retry_after_s: float | None, unit: float) -> float | None:
+        """Return the wait before the next attempt, or ``None`` to give up.
+
+        Args:
+            failures: the failures before this one (0 when the first attempt just failed).
+            retry_after_s: what the provider asked for, if anything.
+            unit: a random number in ``[0, 1)`` for the jitter.
+        """
+        if failures >= self.max_retries:
+            return None
+        if retry_after_s is not None:
+            return retry_after_s if retry_after_s <= self.max_retry_after_s else None
+        backoff = min(self.max_delay_s, self.base_delay_s * 2.0**failures)
+        return backoff * (1 - self.jitter + 2 * self.jitter * unit)
+
+
+def parse_retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """Read ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date) in seconds."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        with contextlib.suppress(ValueError):
+            return max(0.0, float(raw_ms) / 1000)
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+def _tokens(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def _k(tokens: int) -> str:
+    return f"{tokens / 1000:.0f}k" if tokens >= 1000 else str(tokens)
+
+
+_CONTEXT_PATTERNS = (
+    # Anthropic's phrasing, e.g. prompt is too long, 212345 tokens > 200000 maximum.
+    (re.compile(r"(\d[\d,]*)\s+tokens?\s*>\s*(\d[\d,]*)"), False),
+    # OpenAI's phrasing, e.g. maximum context length is 128000 tokens ... resulted in 130532 tokens.
+    (
+        re.compile(r"maximum context length is (\d[\d,]*) tokens.*?(\d[\d,]*) tokens", re.DOTALL),
+        True,
+    ),
+)
+_CONTEXT_MARKERS = (
+    "prompt is too long",
+    "context length",
+    "context_length_exceeded",
+    "too many tokens",
+)
+
+
+def _context_error(message: str, status: int | None) -> ContextTooLongError | None:
+    lowered = message.lower()
+    if not any(marker in lowered for marker in _CONTEXT_MARKERS):
+        return None
+    text = "the prompt is larger than the model's context window"
+    for pattern, limit_first in _CONTEXT_PATTERNS:
+        found = pattern.search(message)
+        if found:
+            first, second = _tokens(found.group(1)), _tokens(found.group(2))
+            prompt, limit = (second, first) if limit_first else (first, second)
+            text = f"the prompt is {_k(prompt)} tokens; the model takes {_k(limit)}"
+            break
+    return ContextTooLongError(
+        text,
+        hint="compact the conversation (/compact) or start a new session",
+        status=status,
+    )
+
+
+_STATUS_ERRORS: dict[int, type[ProviderError]] = {
+    400: BadRequestError,
+    401: AuthError,
+    403: AuthError,
+    404: BadRequestError,
+    408: ServerError,
+    409: ServerError,
+    413: BadRequestError,
+    422: BadRequestError,
+    429: RateLimitError,
+    503: OverloadedError,
+    529: OverloadedError,
+}
+
+# Error ``type``/``code`` strings in a body that decide the class regardless of the status
+# (Anthropic's mid-stream ``error`` events have no status at all).
+_TYPE_ERRORS: dict[str, type[ProviderError]] = {
+    "overloaded_error": OverloadedError,
+    "rate_limit_error": RateLimitError,
+    "rate_limit_exceeded": RateLimitError,
+    "authentication_error": AuthError,
+    "permission_error": AuthError,
+    "invalid_api_key": AuthError,
+    "api_error": ServerError,
+    "server_error": ServerError,
+    "internal_error": ServerError,
+    "timeout_error": ServerError,
+    "invalid_request_error": BadRequestError,
+    "not_found_error": BadRequestError,
+    "request_too_large": BadRequestError,
+    "insufficient_quota": BadRequestError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorContext:
+    """What an error message may say about where it came from (never a key)."""
+
+    provider: str
+    api_key_env: str | None = None
+
+
+def _hint_for(cls: type[ProviderError], ctx: ErrorContext, kind: str | None) -> str:
+    if cls is AuthError:
+        if ctx.api_key_env:
+            return f"check {ctx.api_key_env}: it must hold a valid key with access to this model"
+        return "check the server's credentials"
+    if kind == "insufficient_quota":
+        return "the account has no credit left; check billing with the provider"
+    hints: dict[type[ProviderError], str] = {
+        RateLimitError: "wait a minute and retry, or lower the request rate",
+        OverloadedError: "the provider is overloaded; retry in a moment",
+        ServerError: "retry; if it persists, check the provider's status page",
+        BadRequestError: "check the model name (arcan models lists them) and the settings",
+    }
+    return hints.get(cls, "retry, or run with --debug for details")
+
+
+def error_from_body(
+    body: Any, *, ctx: ErrorContext, status: int | None = None, retry_after_s: float | None = None
+) -> ProviderError:
+    """Build the typed error for an error body (Anthropic or OpenAI shape) and status."""
+    kind: str | None = None
+    message: str | None = None
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            code = inner.get("code")
+            kind_value = inner.get("type") if inner.get("type") != "error" else None
+            kind = str(code) if isinstance(code, str) and code in _TYPE_ERRORS else kind_value
+            raw_message = inner.get("message")
+            message = str(raw_message) if raw_message else None
+        elif isinstance(inner, str):
+            message = inner
+    if message is None and isinstance(body, str) and body.strip():
+        message = body.strip()[:300]
+    if message:
+        too_long = _context_error(message, status)
+        if too_long is not None:
+            return too_long
+    cls = _TYPE_ERRORS.get(kind or "") if kind else None
+    if cls is None or (cls is BadRequestError and status in _STATUS_ERRORS):
+        cls = _STATUS_ERRORS.get(status or 0) or (
+            ServerError if (status or 0) >= 500 or status is None else BadRequestError
+        )
+    where = f"{ctx.provider} returned HTTP {status}" if status else f"{ctx.provider} reported"
+    text = f"{where}: {message}" if message else where
+    if kind and kind not in text:
+        text = f"{text} ({kind})"
+    return cls(text, hint=_hint_for(cls, ctx, kind), status=status, retry_after_s=retry_after_s)
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, ctx: ErrorContext
+) -> ProviderError:
+    """Build the typed error for an HTTP error response."""
+    text = body.decode("utf-8", errors="replace")
+    parsed: Any
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        parsed = text
+    return error_from_body(parsed, ctx=ctx, status=status, retry_after_s=parse_retry_after(headers))
+
+
+def _transport_error(
+    error: httpx.TransportError, ctx: ErrorContext, read_timeout: float
+) -> NetworkError:
+    if isinstance(error, httpx.ReadTimeout):
+        return NetworkError(
+            f"{ctx.provider} sent nothing for {read_timeout:g} s",
+            hint="the provider stalled; retry, or raise the read timeout if replies are slow",
+        )
+    if isinstance(error, httpx.ConnectTimeout | httpx.ConnectError):
+        return NetworkError(
+            f"cannot connect to {ctx.provider}: {error}",
+            hint="check the network and the base URL",
+        )
+    if isinstance(error, httpx.RemoteProtocolError):
+        return NetworkError(
+            f"{ctx.provider} closed the connection mid-reply",
+            hint="retry; the partial reply was kept",
+        )
+    return NetworkError(f"network error talking to {ctx.provider}: {error}", hint="retry")
+
+
+async def iter_sse(
+    response: httpx.Response, *, ctx: ErrorContext, read_timeout_s: float
+) -> AsyncGenerator[SSEEvent, None]:
+    """Yield the SSE events of ``response`` as bytes arrive, mapping transport failures."""
+    decoder = SSEDecoder()
+    try:
+        async for chunk in response.aiter_bytes():
+            for event in decoder.feed(chunk):
+                yield event
+    except httpx.TransportError as error:
+        raise _transport_error(error, ctx, read_timeout_s) from error
+    for event in decoder.close():
+        yield event
+
+
+_RETRY_LABELS: dict[type[ProviderError], str] = {
+    OverloadedError: "overloaded",
+    RateLimitError: "rate limited",
+    NetworkError: "network error",
+}
+
+
+def _retry_reason(error: ProviderError) -> str:
+    label = _RETRY_LABELS.get(type(error))
+    if label:
+        return label
+    return f"HTTP {error.status}" if error.status else error.message
+
+
+async def with_retries(
+    attempt: Callable[[], AsyncGenerator[StreamEvent, None]],
+    *,
+    policy: RetryPolicy,
+    sleep: Sleep = asyncio.sleep,
+    rand: Callable[[], float] = random.random,
+) -> AsyncGenerator[StreamEvent, None]:
+    """Run ``attempt()`` until it succeeds, retrying retryable failures before any output."""
+    failures = 0
+    while True:
+        produced = False
+        try:
+            async with contextlib.aclosing(attempt()) as events:
+                async for event in events:
+                    if not produced and not isinstance(event, UsageReport | RetryNotice):
+                        produced = True
+                    yield event
+            return
+        except ProviderError as error:
+            if produced or not error.retryable:
+                raise
+            delay = policy.delay_s(failures, error.retry_after_s, rand())
+            if delay is None:
+                raise
+            failed = error
+        failures += 1
+        logger.info("retrying in %.1f s after: %s", delay, failed.message)
+        yield RetryNotice(attempt=failures, delay_s=delay, reason=_retry_reason(failed))
+        await sleep(delay)
+
+
+class HttpProvider(Provider):
+    """A provider that speaks HTTP + SSE: owns the client, the retry loop and error mapping.
+
+    Subclasses implement ``_attempt`` (one request, mapped to stream events) and ``_headers``.
+    ``sleep`` and ``rand`` are injectable so tests never wait on the wall clock.
+    """
+
+    label: ClassVar[str] = "the provider"
+    """How messages name this provider ("Anthropic")."""
+
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        sleep: Sleep = asyncio.sleep,
+        rand: Callable[[], float] = random.random,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(settings)
+        self.retry_policy = RetryPolicy(max_retries=settings.max_retries)
+        self._sleep = sleep
+        self._rand = rand
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+        self.error_context = ErrorContext(provider=self.label, api_key_env=self.api_key_env)
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint in use (settings, else the class default)."""
+        url = self.settings.base_url or self.default_base_url
+        if not url:
+            raise NetworkError(
+                f"no endpoint configured for {self.label}",
+                hint="pass --base-url or set base_url in the config",
+            )
+        return url.rstrip("/")
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        """The keep-alive client, created on first use."""
+        if self._client is None:
+            connect = self.settings.connect_timeout_s
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(
+                    connect=connect, read=self.settings.read_timeout_s, write=connect, pool=connect
+                ),
+                limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=60),
+                transport=self._transport,
+                follow_redirects=False,
+            )
+        return self._client
+
+    def require_key(self) -> str:
+        """Return the API key, or raise ``AuthError`` saying which variable to set."""
+        key = self.settings.api_key
+        if not key:
+            where = self.api_key_env or "an API key"
+            raise AuthError(
+                f"no API key for {self.label}",
+                hint=f"set {where} (or pick another provider with --provider)",
+            )
+        return key
+
+    @abstractmethod
+    def _headers(self) -> dict[str, str]:
+        """Request headers, credentials included."""
+
+    @abstractmethod
+    def _attempt(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
+        """One request, mapped to stream events; raise ``ProviderError`` on failure."""
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Stream one model step, retrying before any output (see the module docstring)."""
+        return with_retries(
+            lambda: self._attempt(request),
+            policy=self.retry_policy,
+            sleep=self._sleep,
+            rand=self._rand,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _open(self, url: str, body: dict[str, Any]) -> AsyncIterator[httpx.Response]:
+        """POST ``body`` and yield the streaming response, or raise the mapped error."""
+        headers = self._headers()
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("POST %s headers=%s", url, redact_headers(headers))
+        try:
+            async with self.client.stream("POST", url, json=body, headers=headers) as response:
+                if response.status_code >= 400:
+                    raw = await response.aread()
+                    raise error_from_response(
+                        response.status_code, response.headers, raw, ctx=self.error_context
+                    )
+                yield response
+        except httpx.TransportError as error:
+            raise self._transport_error(error) from error
+
+    def _transport_error(self, error: httpx.TransportError) -> NetworkError:
+        return _transport_error(error, self.error_context, self.settings.read_timeout_s)
+
+    def _events(self, response: httpx.Response) -> AsyncGenerator[SSEEvent, None]:
+        return iter_sse(
+            response, ctx=self.error_context, read_timeout_s=self.settings.read_timeout_s
+        )
+
+    def _models_url(self) -> str:
+        return f"{self.base_url}/models"
+
+    async def list_models(self) -> list[str]:
+        """``GET /models`` and return the ids, in the order the provider lists them."""
+        try:
+            response = await self.client.get(self._models_url(), headers=self._headers())
+        except httpx.TransportError as error:
+            raise self._transport_error(error) from error
+        if response.status_code >= 400:
+            raise error_from_response(
+                response.status_code, response.headers, response.content, ctx=self.error_context
+            )
+        try:
+            data = response.json()
+            return [str(item["id"]) for item in data["data"]]
+        except (ValueError, KeyError, TypeError) as error:
+            raise StreamError(
+                f"{self.label} answered the model list with an unexpected shape",
+                hint="check the base URL points at an OpenAI- or Anthropic-style API",
+            ) from error
+
+    async def aclose(self) -> None:
+        """Close the keep-alive connections."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def parse_json(data: str, ctx: ErrorContext) -> Any:
+    """Parse one SSE data payload, raising ``StreamError`` on malformed JSON."""
+    try:
+        return json.loads(data)
+    except ValueError as error:
+        raise StreamError(
+            f"{ctx.provider} sent malformed JSON in the stream",
+            hint="retry; if it persists, the endpoint may not speak this API",
+        ) from error
