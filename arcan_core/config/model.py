@@ -59,6 +59,8 @@ class HarnessConfig(_Section):
     max_tokens: int = Field(default=2_000_000, ge=1)
     max_minutes: float = Field(default=60.0, gt=0)
     max_repeats: int = Field(default=3, ge=1)
+    recover_after: int = Field(default=3, ge=1)
+    """Tool failures or provider errors in a row that put the agent in recover mode."""
     checks: dict[str, CheckConfig] = Field(default_factory=dict)
     hooks: tuple[HookConfig, ...] = ()
 

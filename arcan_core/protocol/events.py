@@ -226,6 +226,16 @@ class ControllerDecision(_Msg):
         | None
     ) = None
     feedback: str | None = None
+    gate_tools: tuple[str, ...] | None = None
+    """The only tools the agent may use until the next decision; ``None``: no restriction."""
+    gate_mode: ApprovalMode | None = None
+    """The approval mode is at most this permissive until the next decision."""
+    max_output_tokens: int | None = None
+    """Output cap for the agent's next requests."""
+    compact: bool = False
+    """The controller asked for the context to be compacted."""
+    run_checks: tuple[str, ...] = ()
+    """Checks the controller runs before deciding again (verify)."""
 
 
 class HarnessToggled(_Msg):
