@@ -1,0 +1,121 @@
+"""Prompt history per project: a JSON-lines file under the user's state directory.
+
+Shared by the TUI and the line-mode front-end. Each project (by absolute path) has its own file,
+so up-arrow recalls what was typed *here*, not in another repository. The file lives outside the
+project so it is never committed by accident.
+
+Public API:
+    ``PromptHistory.for_project(project_dir)`` opens (lazily) the history of a project;
+    ``entries`` lists prompts oldest first; ``append(text)`` records one;
+    ``navigator()`` returns a ``HistoryNavigator`` for up/down walking with a kept draft.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["HistoryNavigator", "PromptHistory", "history_dir"]
+
+DEFAULT_LIMIT = 1000
+"""How many prompts a project keeps; older ones are dropped when the file is rewritten."""
+
+
+def history_dir() -> Path:
+    """Return the directory holding every project's history (``$XDG_STATE_HOME/arcan/history``)."""
+    from platformdirs import user_state_path  # noqa: PLC0415 - only when history is used
+
+    return user_state_path("arcan") / "history"
+
+
+class PromptHistory:
+    """The prompts typed in one project, oldest first."""
+
+    def __init__(self, path: Path, *, limit: int = DEFAULT_LIMIT) -> None:
+        self.path = path
+        self.limit = limit
+        self._entries: list[str] | None = None
+
+    @classmethod
+    def for_project(cls, project_dir: Path, *, root: Path | None = None) -> PromptHistory:
+        """Open the history of ``project_dir``; ``root`` overrides the storage directory."""
+        key = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
+        return cls((root or history_dir()) / f"{key}.jsonl")
+
+    @property
+    def entries(self) -> tuple[str, ...]:
+        """Every remembered prompt, oldest first (read from disk on first use)."""
+        if self._entries is None:
+            self._entries = self._read()
+        return tuple(self._entries)
+
+    def _read(self) -> list[str]:
+        try:
+            lines = self.path.read_text(encoding="utf-8").splitlines()
+        except FileNotFoundError:
+            return []
+        entries: list[str] = []
+        for line in lines:
+            # A torn last line (a crash mid-write) is skipped rather than failing the session.
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(value, str):
+                entries.append(value)
+        return entries[-self.limit :]
+
+    def append(self, text: str) -> None:
+        """Remember ``text`` (blank prompts and immediate repeats are not stored)."""
+        if not text.strip():
+            return
+        entries = self._entries if self._entries is not None else self._read()
+        self._entries = entries
+        if entries and entries[-1] == text:
+            return
+        entries.append(text)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if len(entries) > self.limit * 2:
+            # Rewrite rarely: appends stay O(1) and the file stays bounded.
+            del entries[: len(entries) - self.limit]
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+            tmp.replace(self.path)
+            return
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(text) + "\n")
+
+    def navigator(self) -> HistoryNavigator:
+        """Return a fresh up/down walker over the current entries."""
+        return HistoryNavigator(self.entries)
+
+
+class HistoryNavigator:
+    """Walks history with up/down, keeping the unsent draft to come back to."""
+
+    def __init__(self, entries: tuple[str, ...]) -> None:
+        self._entries = entries
+        self._index = len(entries)
+        self._draft = ""
+
+    def older(self, current: str) -> str | None:
+        """Return the previous prompt, or ``None`` at the oldest; saves ``current`` as the draft."""
+        if self._index == 0:
+            return None
+        if self._index == len(self._entries):
+            self._draft = current
+        self._index -= 1
+        return self._entries[self._index]
+
+    def newer(self) -> str | None:
+        """Return the next prompt, the draft after the newest, or ``None`` if already there."""
+        if self._index >= len(self._entries):
+            return None
+        self._index += 1
+        if self._index == len(self._entries):
+            return self._draft
+        return self._entries[self._index]

@@ -1,0 +1,1 @@
+"""The TUI's screens: chat (the default), session picker, help, first run."""

@@ -1,0 +1,84 @@
+"""Writes the one preference the TUI remembers: ``ui.theme`` in the user's ``config.toml``.
+
+Config loading belongs to ``arcan_core.config``; this module only edits one key, by text, so the
+user's comments, ordering and other keys survive. The edited text is parsed again before it is
+written, and written atomically; if the edit would not parse, nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import TYPE_CHECKING
+
+from arcan_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+__all__ = ["remember_theme", "user_config_file"]
+
+_TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
+_THEME_KEY = re.compile(r"^\s*theme\s*=")
+
+
+def user_config_file() -> Path:
+    """Return ``$XDG_CONFIG_HOME/arcan/config.toml``."""
+    from platformdirs import user_config_path  # noqa: PLC0415
+
+    return user_config_path("arcan") / "config.toml"
+
+
+def _with_theme(text: str, name: str) -> str:
+    line = f"theme = {json.dumps(name)}"
+    lines = text.splitlines()
+    start = next(
+        (i for i, raw in enumerate(lines) if (m := _TABLE.match(raw)) and m.group(1) == "ui"), None
+    )
+    if start is None:
+        prefix = text if not text or text.endswith("\n") else text + "\n"
+        separator = "\n" if prefix.strip() else ""
+        return f"{prefix}{separator}[ui]\n{line}\n"
+    end = next(
+        (i for i in range(start + 1, len(lines)) if _TABLE.match(lines[i])),
+        len(lines),
+    )
+    for i in range(start + 1, end):
+        if _THEME_KEY.match(lines[i]):
+            lines[i] = line
+            break
+    else:
+        lines.insert(start + 1, line)
+    return "\n".join(lines) + "\n"
+
+
+def remember_theme(name: str, path: Path | None = None) -> Path:
+    """Set ``ui.theme = name`` in the user config (created if missing); return the file's path.
+
+    Raises:
+        ConfigError: the file is not valid TOML, or the edit would make it invalid.
+    """
+    target = path or user_config_file()
+    try:
+        text = target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = ""
+    new_text = _with_theme(text, name)
+    try:
+        parsed = tomllib.loads(new_text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(
+            f"could not save the theme: {target} would not be valid TOML ({error})",
+            hint=f'set it by hand: [ui] theme = "{name}"',
+        ) from error
+    if parsed.get("ui", {}).get("theme") != name:
+        raise ConfigError(
+            f"could not save the theme in {target}",
+            hint=f'set it by hand: [ui] theme = "{name}"',
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(new_text, encoding="utf-8")
+    tmp.replace(target)
+    return target

@@ -1,0 +1,1 @@
+"""The TUI's widgets, one concern a module, each with its CSS beside it."""
