@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from arcan_core.agent.state import AgentParts, AgentState
-    from arcan_core.protocol.events import ContextCompacted, EventMsg, TurnFinished
+    from arcan_core.protocol.events import ContextCompacted, Event, EventMsg, TurnFinished
     from arcan_core.protocol.messages import ImageBlock
     from arcan_core.protocol.operations import ApprovalMode
 
@@ -38,7 +38,7 @@ class _Agent:
     """What every state shares: the parts, the state and the event sink."""
 
     def __init__(
-        self, parts: AgentParts, state: AgentState, emit: Callable[[EventMsg], object]
+        self, parts: AgentParts, state: AgentState, emit: Callable[[EventMsg], Event]
     ) -> None:
         self.parts = parts
         self.state = state
@@ -75,7 +75,7 @@ class AgentBuilder:
     """Checks the parts and produces the first ``ReadyAgent``."""
 
     def __init__(
-        self, parts: AgentParts, state: AgentState, emit: Callable[[EventMsg], object]
+        self, parts: AgentParts, state: AgentState, emit: Callable[[EventMsg], Event]
     ) -> None:
         self._parts = parts
         self._state = state

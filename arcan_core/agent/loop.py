@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from arcan_core.agent.bus import is_delta
 from arcan_core.agent.compaction import compact
 from arcan_core.agent.conversation import interrupted_results, repair
 from arcan_core.agent.state import estimate_tokens
@@ -25,6 +26,7 @@ from arcan_core.agent.supervisor import PROCEED, Directive, StepReport, Supervis
 from arcan_core.errors import ArcanError, ProviderError
 from arcan_core.protocol.events import (
     ErrorEvent,
+    Event,
     EventMsg,
     MessageAppended,
     PromptQueued,
@@ -63,7 +65,7 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
-from arcan_core.tools.base import ToolCallRequest
+from arcan_core.tools.base import ToolCallRequest, ToolOutcome
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -72,10 +74,14 @@ if TYPE_CHECKING:
     from arcan_core.protocol.operations import ApprovalMode
     from arcan_core.providers.base import StreamEvent, ToolSpec
 
-__all__ = ["INTERRUPTED_CALL", "INTERRUPTED_NOTE", "Turn", "request_view"]
+__all__ = ["INTERRUPTED_CALL", "INTERRUPTED_NOTE", "MODE_STRICTNESS", "Turn", "request_view"]
+
+MODE_STRICTNESS: dict[ApprovalMode, int] = {"full-auto": 0, "auto-edit": 1, "ask": 2, "plan": 3}
+"""Approval modes from the most permissive to the strictest."""
 
 INTERRUPTED_CALL = "Interrupted by the user before the call finished."
 INTERRUPTED_NOTE = "[This reply was cut short and is incomplete.]"
+FAILED_CALL = "The call was cut off by an internal error in arcan; its effects are unknown."
 
 
 @dataclass
@@ -215,7 +221,7 @@ class Turn:
         self,
         parts: AgentParts,
         state: AgentState,
-        emit: Callable[[EventMsg], object],
+        emit: Callable[[EventMsg], Event],
         *,
         turn_id: str,
         prompt: str,
@@ -234,16 +240,16 @@ class Turn:
         self.cost_usd = 0.0
         self.started = time.monotonic()
         self._scratch = _Scratch()
-        self._step_events: list[EventMsg] = []
-        self._read_only_next = False
+        self._step_events: list[Event] = []
+        self._gate = PROCEED
 
     # -- events ---------------------------------------------------------------------------------
 
     def emit(self, msg: EventMsg) -> None:
         """Publish ``msg`` and remember it for the supervisor's step report."""
-        if not isinstance(msg, TextDelta | ThinkingDelta | ToolCallArgumentsDelta):
-            self._step_events.append(msg)
-        self._emit_raw(msg)
+        event = self._emit_raw(msg)
+        if not is_delta(msg):
+            self._step_events.append(event)
 
     def _append(self, message: Message) -> None:
         self.state.messages.append(message)
@@ -308,14 +314,13 @@ class Turn:
 
     async def _follow(self, directive: Directive, *, called: bool) -> bool:
         """Apply a directive; return whether another step follows."""
-        self._read_only_next = False
+        self._gate = directive
         match directive.action:
             case "stop" | "ask_human":
                 if directive.feedback:
                     self.emit(WarningEvent(message=directive.feedback))
                 return False
             case "continue" | "recover":
-                self._read_only_next = directive.action == "recover"
                 if directive.feedback:
                     self._append(
                         Message(role="user", content=(TextBlock(text=directive.feedback),))
@@ -363,9 +368,22 @@ class Turn:
             context_window=self.parts.model.context_window,
         )
 
+    def _step_mode(self) -> ApprovalMode:
+        """The session's mode, tightened by the supervisor's gate for this step."""
+        mode = self.state.mode
+        gate = self._gate
+        if gate.action == "recover":
+            return "plan"
+        if gate.mode is not None and MODE_STRICTNESS[gate.mode] > MODE_STRICTNESS[mode]:
+            return gate.mode
+        return mode
+
     def _tool_specs(self) -> tuple[ToolSpec, ...]:
-        mode: ApprovalMode = "plan" if self._read_only_next else self.state.mode
-        return self.parts.tools.specs(mode)
+        specs = self.parts.tools.specs(self._step_mode())
+        allowed = self._gate.allowed_tools
+        if allowed is not None:
+            specs = tuple(spec for spec in specs if spec.name in allowed)
+        return specs
 
     def _base_tokens(self, tools: Sequence[ToolSpec]) -> int:
         text = self.parts.system_prompt + "".join(
@@ -400,7 +418,10 @@ class Turn:
 
     def _output_budget(self) -> int:
         configured = self.parts.settings.max_output_tokens or self.parts.model.max_output_tokens
-        return min(configured, self.parts.model.max_output_tokens)
+        budget = min(configured, self.parts.model.max_output_tokens)
+        if self._gate.max_output_tokens is not None:
+            budget = min(budget, self._gate.max_output_tokens)
+        return budget
 
     async def _step(self) -> tuple[StopReason, bool]:
         """Run one model step and its tool calls; return the stop reason and whether tools ran."""
@@ -423,8 +444,7 @@ class Turn:
         if not calls:
             return partial.stop_reason or "end_turn", False
         self._scratch.pending_calls = list(message.tool_uses())
-        outcomes = await self.parts.tools.run_batch(calls, emit=self._tool_emit, ask=self.parts.ask)
-        by_id = {outcome.call_id: outcome for outcome in outcomes}
+        by_id = await self._run_tools(calls, {spec.name for spec in tools})
         results: list[ContentBlock] = []
         for call in self._scratch.pending_calls:
             outcome = by_id.get(call.id)
@@ -439,6 +459,37 @@ class Turn:
         self._scratch.pending_calls = []
         self._append(Message(role="user", content=tuple(results)))
         return partial.stop_reason or "tool_use", True
+
+    async def _run_tools(
+        self, calls: list[ToolCallRequest], offered: set[str]
+    ) -> dict[str, ToolOutcome]:
+        """Run the calls of a step under its gate; calls of tools not offered are refused."""
+        refused = [call for call in calls if call.name not in offered]
+        runnable = [call for call in calls if call.name in offered]
+        outcomes: dict[str, ToolOutcome] = {}
+        for call in refused:
+            text = f"tool {call.name!r} is not available in this step; use one of the offered tools"
+            self._tool_emit(
+                ToolCallFinished(call_id=call.call_id, name=call.name, result=text, is_error=True)
+            )
+            outcomes[call.call_id] = ToolOutcome(
+                call_id=call.call_id, name=call.name, input={}, content=text, is_error=True
+            )
+        if not runnable:
+            return outcomes
+        mode = self._step_mode()
+        tools = self.parts.tools
+        if mode != self.state.mode:
+            tools.set_mode(mode)
+        try:
+            for outcome in await tools.run_batch(
+                runnable, emit=self._tool_emit, ask=self.parts.ask
+            ):
+                outcomes[outcome.call_id] = outcome
+        finally:
+            if mode != self.state.mode:
+                tools.set_mode(self.state.mode)
+        return outcomes
 
     async def _stream(self, request: ProviderRequest, partial: _Partial) -> None:
         stream = self.parts.provider.stream(request)
@@ -521,7 +572,9 @@ class Turn:
             await self.parts.supervisor.end_turn(self.turn_id, stop)
         return finished
 
-    async def finish_interrupted(self, stop: StopReason = "interrupted") -> TurnFinished:
+    async def finish_interrupted(
+        self, stop: StopReason = "interrupted", reason: str = INTERRUPTED_CALL
+    ) -> TurnFinished:
         """Close the conversation after the driving task was cancelled, and end the task."""
         scratch = self._scratch
         if scratch.partial is not None:
@@ -534,7 +587,7 @@ class Turn:
             for call in scratch.pending_calls:
                 done = scratch.finished.get(call.id)
                 results.extend(
-                    [done] if done is not None else interrupted_results([call], INTERRUPTED_CALL)
+                    [done] if done is not None else interrupted_results([call], reason)
                 )
             self._append(Message(role="user", content=tuple(results)))
         self._scratch = _Scratch()
@@ -547,4 +600,4 @@ class Turn:
         kind = type(error).__name__
         hint = error.hint if isinstance(error, ArcanError) else "run with --debug and report it"
         self.emit(ErrorEvent(kind=kind, message=str(error) or kind, hint=hint))
-        return await self.finish_interrupted("error")
+        return await self.finish_interrupted("error", FAILED_CALL)

@@ -18,7 +18,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from arcan_core.protocol.events import EventMsg
+from arcan_core.protocol.events import Event
 from arcan_core.protocol.messages import StopReason, Usage
 from arcan_core.protocol.operations import ApprovalMode
 from arcan_core.tools.base import EventSink
@@ -46,12 +46,22 @@ DirectiveAction = Literal["proceed", "continue", "recover", "compact", "ask_huma
 
 
 class Directive(BaseModel):
-    """A supervisor's answer after a step."""
+    """A supervisor's answer after a step.
+
+    The gates (``allowed_tools``, ``mode``, ``max_output_tokens``) apply to the next step only;
+    the supervisor restates them after every step for as long as it wants them.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     action: DirectiveAction = "proceed"
     feedback: str | None = None
+    allowed_tools: tuple[str, ...] | None = None
+    """The only tools offered (and allowed to run) in the next step; ``None``: no restriction."""
+    mode: ApprovalMode | None = None
+    """An approval mode for the next step; applied only if stricter than the session's."""
+    max_output_tokens: int | None = None
+    """An output cap for the next request."""
 
 
 PROCEED = Directive()
@@ -78,8 +88,8 @@ class StepReport:
     """1 for the first step of the task."""
     stop_reason: StopReason
     called_tools: bool
-    events: tuple[EventMsg, ...]
-    """The payloads (``EventMsg``) emitted during the step, in order, deltas excluded."""
+    events: tuple[Event, ...]
+    """The events emitted during the step (stamped envelopes), in order, deltas excluded."""
     turn_usage: Usage
     turn_cost_usd: float
     context_tokens: int

@@ -1,0 +1,155 @@
+"""``arcan exec [PROMPT]``: run one task headless and exit.
+
+The prompt comes from the argument or, when absent, from standard input. The final answer goes to
+stdout, progress to stderr; ``--json`` streams the session's events as JSON lines instead. Calls
+that need approval are denied with a reason the model reads (pick ``--mode`` to allow more).
+
+Exit codes: 0 the task finished; 1 it failed (a provider error, a limit reached); 2 usage or
+configuration error; 130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+
+    from arcan_core.agent.session import CoreOptions
+    from arcan_tui.headless import HeadlessPrinter
+
+HELP = "run one task without the TUI: answer on stdout, progress on stderr"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the prompt and the headless options."""
+    parser.add_argument("prompt", nargs="?", help="the task (default: read from stdin)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the session's events as JSON lines"
+    )
+    parser.add_argument("--max-turns", type=int, metavar="N", help="most model steps for the task")
+    parser.add_argument("--max-cost", type=float, metavar="USD", help="most dollars for the task")
+    parser.add_argument(
+        "--continue",
+        dest="continue_",
+        action="store_true",
+        default=None,
+        help="go on with the latest session of the project",
+    )
+    parser.add_argument("--resume", metavar="ID", default=None, help="go on with session ID")
+    parser.add_argument(
+        "--script", metavar="FILE", help="transcript for --provider scripted (tests, demos)"
+    )
+    parser.add_argument(
+        "--no-checkpoints", action="store_true", help="do not snapshot the working tree"
+    )
+
+
+def _prompt(args: argparse.Namespace) -> str:
+    from arcan_core.errors import UsageError  # noqa: PLC0415
+
+    if args.prompt is not None:
+        text: str = args.prompt
+    elif not sys.stdin.isatty():
+        text = sys.stdin.read()
+    else:
+        raise UsageError(
+            "no prompt: give one as an argument or on standard input",
+            hint='arcan exec "explain this repository"',
+        )
+    if not text.strip():
+        raise UsageError("the prompt is empty", hint='arcan exec "explain this repository"')
+    return text.strip()
+
+
+def _options(args: argparse.Namespace) -> CoreOptions:
+    from arcan_core.agent.session import CoreOptions  # noqa: PLC0415
+    from arcan_core.agent.state import TurnLimits  # noqa: PLC0415
+    from arcan_core.config.builder import load_config  # noqa: PLC0415
+    from arcan_tui.cli import config_flags, project_dir  # noqa: PLC0415
+
+    project = project_dir(args)
+    flags = config_flags(args)
+    flags["script"] = args.script
+    config = load_config(project, flags=flags).config
+    harness = config.harness
+    limits = TurnLimits(
+        max_steps=args.max_turns if args.max_turns is not None else harness.max_turns,
+        max_cost_usd=args.max_cost if args.max_cost is not None else harness.max_cost_usd,
+        max_tokens=harness.max_tokens,
+    )
+    resume = args.resume or ("continue" if args.continue_ else "new")
+    return CoreOptions(
+        project_dir=project,
+        config=config,
+        resume=resume,
+        interactive=False,
+        limits=limits,
+        checkpoints=not args.no_checkpoints,
+    )
+
+
+async def _drive(options: CoreOptions, prompt: str, printer: HeadlessPrinter) -> int:
+    import asyncio  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+
+    from arcan_core.agent.session import open_core  # noqa: PLC0415
+    from arcan_core.protocol.events import TurnFinished, TurnStarted  # noqa: PLC0415
+    from arcan_core.protocol.operations import Interrupt, Shutdown, SubmitPrompt  # noqa: PLC0415
+
+    core = await open_core(options)
+    events = core.subscribe()
+    interrupted = False
+
+    def on_sigint() -> None:
+        nonlocal interrupted
+        if interrupted:
+            raise KeyboardInterrupt
+        interrupted = True
+        core.submit(Interrupt())
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        core.submit(SubmitPrompt(text=prompt))
+        turn_id: str | None = None
+        async for event in events:
+            printer.handle(event)
+            msg = event.msg
+            if event.parent_call_id is not None:
+                continue
+            if isinstance(msg, TurnStarted) and turn_id is None:
+                turn_id = msg.turn_id
+            elif isinstance(msg, TurnFinished) and msg.turn_id == turn_id:
+                core.submit(Shutdown())
+        await core.wait_closed()
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+    limit = core.last_turn.limit_hit if core.last_turn is not None else None
+    printer.final(note=f"stopped: {limit}" if limit else None)
+    return _exit_code(printer.summary.stop_reason, limit=limit, interrupted=interrupted)
+
+
+def _exit_code(stop_reason: str | None, *, limit: str | None, interrupted: bool) -> int:
+    if interrupted or stop_reason == "interrupted":
+        return EXIT_INTERRUPTED
+    if stop_reason in ("error", "refusal", None) or limit is not None:
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the task and return the exit code."""
+    import asyncio  # noqa: PLC0415
+
+    from arcan_tui.headless import HeadlessPrinter  # noqa: PLC0415
+
+    prompt = _prompt(args)
+    options = _options(args)
+    printer = HeadlessPrinter(sys.stdout, sys.stderr, json_lines=args.json)
+    return asyncio.run(_drive(options, prompt, printer))
