@@ -28,7 +28,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeAlias
 
 import httpx
 
@@ -60,6 +60,7 @@ __all__ = [
     "HttpProvider",
     "RetryPolicy",
     "Sleep",
+    "StreamMapper",
     "error_from_body",
     "error_from_response",
     "iter_sse",
@@ -81,6 +82,13 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {
         name: "***" if name.lower() in _SECRET_HEADERS else value for name, value in headers.items()
     }
+
+
+class StreamMapper(Protocol):
+    """Maps one response's SSE events to stream events (one instance per response)."""
+
+    def feed(self, sse: SSEEvent, /) -> list[StreamEvent]:
+        """Map one SSE event; raise ``ProviderError`` for an error the stream reports."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +220,12 @@ _TYPE_ERRORS: dict[str, type[ProviderError]] = {
 }
 
 
+_GENERIC_KINDS = frozenset(
+    {"api_error", "server_error", "internal_error", "invalid_request_error", "not_found_error"}
+)
+"""Body types too vague to override the status (a 503 ``api_error`` is still an overload)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ErrorContext:
     """What an error message may say about where it came from (never a key)."""
@@ -259,7 +273,7 @@ def error_from_body(
         if too_long is not None:
             return too_long
     cls = _TYPE_ERRORS.get(kind or "") if kind else None
-    if cls is None or (cls is BadRequestError and status in _STATUS_ERRORS):
+    if cls is None or (kind in _GENERIC_KINDS and status in _STATUS_ERRORS):
         cls = _STATUS_ERRORS.get(status or 0) or (
             ServerError if (status or 0) >= 500 or status is None else BadRequestError
         )

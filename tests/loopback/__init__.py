@@ -16,6 +16,7 @@ From synchronous code (running ``arcan`` in a subprocess)::
         subprocess.run([..., "--provider", "openai-chat", "--base-url", server.openai_base_url])
 """
 
+from tests.loopback.helpers import RecordingSleep, run_stream, run_until_error
 from tests.loopback.replies import CHAT_QUIRKS, HttpError, Quirk, Raw, Reply, ToolCall
 from tests.loopback.server import LoopbackModelServer, RecordedRequest, ThreadedLoopback
 from tests.loopback.wire import Wire, render
@@ -27,9 +28,12 @@ __all__ = [
     "Quirk",
     "Raw",
     "RecordedRequest",
+    "RecordingSleep",
     "Reply",
     "ThreadedLoopback",
     "ToolCall",
     "Wire",
     "render",
+    "run_stream",
+    "run_until_error",
 ]
