@@ -1,0 +1,158 @@
+"""The installed ``arcan`` command: version, sessions, config, and how errors look."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from arcan_core import __version__
+from arcan_core.protocol.events import Event, TurnStarted
+from arcan_core.protocol.records import SessionHeader
+from arcan_core.store import ProjectPaths, SessionWriter
+
+ARCAN = Path(sys.executable).with_name("arcan")
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """An environment with isolated config and state directories and no ARCAN_* settings."""
+    clean = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("ARCAN_") and not name.endswith("_BASE_URL")
+    }
+    clean["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    clean["XDG_STATE_HOME"] = str(tmp_path / "state")
+    return clean
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "project").mkdir()
+    return tmp_path / "project"
+
+
+def arcan(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ARCAN), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+
+
+def add_session(project: Path, session_id: str, prompt: str) -> None:
+    created = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    header = SessionHeader(
+        session_id=session_id,
+        arcan_version=__version__,
+        created=created,
+        cwd=str(project),
+        provider="anthropic",
+        model="claude-test",
+    )
+    with SessionWriter.create(ProjectPaths(project), header) as writer:
+        writer.append(
+            Event(
+                session_id=session_id,
+                seq=0,
+                ts=created,
+                msg=TurnStarted(turn_id="t1", prompt=prompt),
+            )
+        )
+
+
+def assert_one_error_line(done: subprocess.CompletedProcess[str], code: int) -> list[str]:
+    assert done.returncode == code
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith("arcan: ")
+    assert len(lines) <= 2
+    if len(lines) == 2:
+        assert lines[1].startswith("hint: ")
+    return lines
+
+
+def test_version(env: dict[str, str], project: Path) -> None:
+    done = arcan("--version", env=env, cwd=project)
+    assert (done.returncode, done.stdout) == (0, f"arcan {__version__}\n")
+
+
+def test_sessions_lists_the_project_s_sessions(env: dict[str, str], project: Path) -> None:
+    add_session(project, "20261125T090000-aaaaaa", "fix the flaky test")
+    add_session(project, "20261125T100000-bbbbbb", "write the docs")
+    done = arcan("sessions", env=env, cwd=project)
+    assert done.returncode == 0, done.stderr
+    header, *rows = done.stdout.splitlines()
+    assert header.split() == ["ID", "UPDATED", "TURNS", "MODEL", "TITLE"]
+    assert len(rows) == 2
+    assert rows[0].split()[0] == "20261125T100000-bbbbbb"  # same time: the later id first
+    assert "fix the flaky test" in done.stdout
+    as_json = json.loads(
+        arcan("sessions", "--json", "-C", str(project), env=env, cwd=Path("/")).stdout
+    )
+    assert {item["id"] for item in as_json} == {"20261125T090000-aaaaaa", "20261125T100000-bbbbbb"}
+    assert as_json[0]["turns"] == 1
+
+
+def test_sessions_in_an_empty_project(env: dict[str, str], project: Path) -> None:
+    done = arcan("sessions", env=env, cwd=project)
+    assert (done.returncode, done.stdout) == (0, "")
+    assert "no sessions" in done.stderr
+    assert not (project / ".arcan").exists()
+
+
+def test_config_shows_values_with_their_source_and_redacts(
+    env: dict[str, str], project: Path
+) -> None:
+    (project / ".arcan").mkdir()
+    config_file = project / ".arcan" / "config.toml"
+    config_file.write_text('provider = "anthropic"\n[harness]\nmax_turns = 12\n')
+    env["ARCAN_BASE_URL"] = "https://bob:hunter2pass@proxy.example/v1"
+    env["ARCAN_MODEL"] = "sk-ant-pasted-by-mistake-0123"
+    done = arcan("config", "--mode", "plan", env=env, cwd=project)
+    assert done.returncode == 0, done.stderr
+    lines = {line.split(" = ")[0]: line for line in done.stdout.splitlines()}
+    assert lines["provider"].endswith(f"# {config_file}")
+    assert lines["harness.max_turns"].split("#")[0].strip() == "harness.max_turns = 12"
+    assert lines["mode"].endswith("# command line")
+    assert lines["ui.theme"].endswith("# default")
+    assert "hunter2pass" not in done.stdout
+    assert "sk-ant-pasted" not in done.stdout
+    assert '"https://[REDACTED]@proxy.example/v1"' in lines["base_url"]
+    assert lines["base_url"].endswith("# environment (ARCAN_BASE_URL)")
+
+
+def test_a_bad_config_is_one_line_and_exit_2(env: dict[str, str], project: Path) -> None:
+    (project / ".arcan").mkdir()
+    (project / ".arcan" / "config.toml").write_text("[harness]\nmax_turnz = 3\n")
+    lines = assert_one_error_line(arcan("config", env=env, cwd=project), 2)
+    assert "harness.max_turnz: unknown key" in lines[0]
+
+
+def test_usage_errors_are_one_line_and_exit_2(env: dict[str, str], project: Path) -> None:
+    assert_one_error_line(arcan("sessions", "--bogus", env=env, cwd=project), 2)
+    assert_one_error_line(arcan("--mode", "yolo", "sessions", env=env, cwd=project), 2)
+    lines = assert_one_error_line(arcan("sessions", "-C", "/no/such/dir", env=env, cwd=project), 2)
+    assert "not a directory" in lines[0]
+
+
+def test_debug_shows_the_traceback_and_saves_it(env: dict[str, str], project: Path) -> None:
+    (project / ".arcan").mkdir()
+    (project / ".arcan" / "config.toml").write_text("[harness\n")
+    env["ARCAN_DEBUG"] = "1"
+    done = arcan("config", env=env, cwd=project)
+    assert done.returncode == 2
+    assert "Traceback" in done.stderr
+    logs = list((Path(env["XDG_STATE_HOME"]) / "arcan" / "logs").glob("error-*.log"))
+    assert len(logs) == 1
+    assert "ConfigError" in logs[0].read_text()
