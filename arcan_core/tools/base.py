@@ -13,24 +13,35 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from arcan_core.protocol.events import ApprovalRequest, EventMsg, ToolDisplay
+from arcan_core.tools.paths import display_path, resolve_inside, resolve_path
+from arcan_core.tools.schema import build_schemas
+from arcan_core.tools.state import SessionState
 
 if TYPE_CHECKING:
     from arcan_core.protocol.operations import AnswerApproval
+    from arcan_core.tools.sandbox import Sandbox  # noqa: TC004 - only in a string annotation
 
 __all__ = [
     "ApprovalAsker",
     "EventSink",
+    "PreviewKind",
     "Tool",
     "ToolCallRequest",
+    "ToolCategory",
     "ToolContext",
     "ToolOutcome",
     "ToolResult",
 ]
+
+ToolCategory = Literal["read", "edit", "execute", "fetch", "meta"]
+"""What a tool does, as the approval policy sees it: the mode table is keyed by category."""
+
+PreviewKind = Literal["command", "diff", "text"]
 
 InputT = TypeVar("InputT", bound=BaseModel)
 
@@ -93,7 +104,29 @@ class ToolContext:
     extra_roots: tuple[Path, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
     state: dict[str, Any] = field(default_factory=dict)
-    """Per-session state shared by tools (e.g. which files were read, and their mtimes)."""
+    """Free-form per-session state for tools outside the built-ins (MCP adapters, plugins)."""
+    session: SessionState = field(default_factory=SessionState)
+    """Files read (with stamps) and the plan, shared by every call of the session."""
+    allowed_paths: frozenset[Path] = frozenset()
+    """Single paths outside the roots that the user approved for this call or session."""
+    sandbox: Sandbox | None = None
+    """The sandbox the shell must run under, or ``None`` to run without one."""
+
+    def resolve(self, raw: str | Path) -> Path:
+        """Resolve a path the model gave, refusing one outside the allowed places.
+
+        Raises:
+            PathEscapeError: the path resolves outside the workspace and the allowed roots.
+        """
+        return resolve_inside(raw, self.workspace, self.extra_roots, self.allowed_paths)
+
+    def resolve_unchecked(self, raw: str | Path) -> Path:
+        """Resolve a path without the containment check (for policy and ordering only)."""
+        return resolve_path(raw, self.workspace)
+
+    def show(self, path: Path) -> str:
+        """Return ``path`` as the model should see it (relative to the workspace when inside)."""
+        return display_path(path, self.workspace)
 
 
 class Tool(ABC, Generic[InputT]):
@@ -107,11 +140,19 @@ class Tool(ABC, Generic[InputT]):
     description: ClassVar[str]
     input_model: ClassVar[type[BaseModel]]
     read_only: ClassVar[bool] = False
+    category: ClassVar[ToolCategory] = "edit"
+    rule_name: ClassVar[str | None] = None
+    """The family name permission rules may use for this tool too (``edit`` covers ``write``)."""
 
     @classmethod
     def input_schema(cls) -> dict[str, Any]:
-        """Return the JSON Schema of the input object, as the model sees it."""
-        return cls.input_model.model_json_schema()
+        """Return the JSON Schema of the input object, as the model sees it (strict-mode safe)."""
+        return build_schemas(cls.input_model).model_facing
+
+    @classmethod
+    def validation_schema(cls) -> dict[str, Any]:
+        """Return the schema calls are validated against (optional properties may be omitted)."""
+        return build_schemas(cls.input_model).validation
 
     @abstractmethod
     async def run(self, args: InputT, ctx: ToolContext) -> ToolResult:
@@ -121,3 +162,17 @@ class Tool(ABC, Generic[InputT]):
         """Return the paths this call reads or writes (resolved), for policy and ordering."""
         del args, ctx
         return ()
+
+    def rule_subjects(self, args: InputT, ctx: ToolContext) -> tuple[str, ...]:
+        """Return the strings permission rules match for this call (default: touched paths)."""
+        return tuple(ctx.show(path) for path in self.touched_paths(args, ctx))
+
+    def preview(self, args: InputT, ctx: ToolContext) -> tuple[str, PreviewKind]:
+        """Return what an approval request shows: the command, a diff, or the arguments."""
+        del ctx
+        return args.model_dump_json(indent=2, exclude_none=True), "text"
+
+    def summary(self, args: InputT, ctx: ToolContext) -> str:
+        """Return a one-line description of the call for the approval prompt."""
+        subjects = self.rule_subjects(args, ctx)
+        return f"{self.name} {', '.join(subjects)}" if subjects else self.name

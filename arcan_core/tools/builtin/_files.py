@@ -1,0 +1,105 @@
+"""Helpers the file tools share: text decoding, atomic writes, diffs and line tags."""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+from arcan_core.errors import ToolError
+
+__all__ = [
+    "MAX_EDIT_BYTES",
+    "atomic_write",
+    "line_tag",
+    "looks_binary",
+    "read_text",
+    "unified_diff",
+]
+
+MAX_EDIT_BYTES = 10 * 1024 * 1024
+"""Files larger than this are not edited in memory (the model should not rewrite them whole)."""
+_SNIFF = 8192
+
+
+def looks_binary(head: bytes) -> bool:
+    """Whether the first bytes of a file say it is not text (a NUL byte, or not UTF-8)."""
+    if b"\x00" in head:
+        return True
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as error:
+        # A multi-byte character cut at the end of the sample is still text.
+        return error.start < len(head) - 4
+    return False
+
+
+def read_text(path: Path, shown: str) -> str:
+    """Read a whole text file for editing, keeping its line endings.
+
+    Raises:
+        ToolError: the file is missing, a directory, too large, binary or unreadable.
+    """
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise ToolError(f"{shown} is a directory, not a file")
+        if size > MAX_EDIT_BYTES:
+            raise ToolError(
+                f"{shown} is {size} bytes, too large to edit here",
+                hint="edit it with a shell command (sed, a script) instead",
+            )
+        data = path.read_bytes()
+    except FileNotFoundError as error:
+        raise ToolError(f"{shown} does not exist", hint="check the path with glob") from error
+    except OSError as error:
+        raise ToolError(f"cannot read {shown}: {error.strerror}") from error
+    if looks_binary(data[:_SNIFF]):
+        raise ToolError(f"{shown} is a binary file; it cannot be edited as text")
+    return data.decode("utf-8", errors="replace")
+
+
+def atomic_write(path: Path, text: str, shown: str) -> None:
+    """Replace ``path`` with ``text`` atomically, keeping the file's permission bits.
+
+    Raises:
+        ToolError: the directory cannot be created or the file cannot be written.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        mode = path.stat().st_mode & 0o7777 if path.exists() else None
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".arcan", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+            if mode is not None:
+                Path(tmp).chmod(mode)
+            Path(tmp).replace(path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(tmp).unlink()
+            raise
+    except OSError as error:
+        raise ToolError(f"cannot write {shown}: {error.strerror}") from error
+
+
+def unified_diff(before: str, after: str, shown: str) -> str:
+    """Return the unified diff of one file's change (empty when nothing changed)."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=f"a/{shown}",
+        tofile=f"b/{shown}",
+    )
+    return "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
+
+
+def line_tag(number: int, line: str) -> str:
+    """Return the tag of a line: its number and a short hash of its content (``12:a3f0``)."""
+    digest = hashlib.blake2b(line.rstrip("\r\n").encode("utf-8"), digest_size=2).hexdigest()
+    return f"{number}:{digest}"

@@ -1,0 +1,163 @@
+"""The ``web_fetch`` tool: GET one http(s) URL and return it as readable markdown or text.
+
+Redirects are followed by hand, at most ``MAX_REDIRECTS``, and only to http(s) URLs: a redirect
+to ``file:``, ``ftp:`` or anything else is refused. The body is read up to ``MAX_BYTES`` and the
+whole fetch is bounded by a time limit; HTML is turned into markdown by ``markdownify``, and the
+result is cut to what the model asked for with a note saying so.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+from markdownify import markdownify
+from pydantic import BaseModel, ConfigDict, Field
+
+from arcan_core.errors import ToolError, ToolInputError
+from arcan_core.tools.base import PreviewKind, Tool, ToolCategory, ToolContext, ToolResult
+from arcan_core.tools.output import trim_middle
+
+__all__ = ["WebFetchInput", "WebFetchTool"]
+
+MAX_BYTES = 2 * 1024 * 1024
+MAX_REDIRECTS = 5
+DEFAULT_CHARS = 20_000
+MAX_CHARS = 40_000
+TIMEOUT_S = 30.0
+_USER_AGENT = "arcan-web-fetch/1 (+coding agent)"
+_SCHEMES = frozenset({"http", "https"})
+
+
+class WebFetchInput(BaseModel):
+    """Input of ``web_fetch``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="An http:// or https:// URL.")
+    max_chars: int | None = Field(
+        default=None,
+        ge=1000,
+        le=MAX_CHARS,
+        description=f"Most characters of the page to return. Default {DEFAULT_CHARS}.",
+    )
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _SCHEMES or not parts.netloc:
+        raise ToolInputError(
+            f"web_fetch fetches http(s) URLs only, not {url!r}", hint="give a full http(s) URL"
+        )
+    return url
+
+
+class WebFetchTool(Tool[WebFetchInput]):
+    """Fetch a web page as markdown."""
+
+    name: ClassVar[str] = "web_fetch"
+    description: ClassVar[str] = (
+        "Fetch an http(s) URL (GET) and return the page as markdown (HTML) or text. Follows up "
+        "to 5 redirects to http(s) URLs only. Large pages are cut, with a note. Asks the user "
+        "first unless in full-auto mode."
+    )
+    input_model: ClassVar[type[BaseModel]] = WebFetchInput
+    read_only: ClassVar[bool] = True
+    category: ClassVar[ToolCategory] = "fetch"
+
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        """Optionally use a custom transport (tests, proxies)."""
+        self._transport = transport
+
+    def rule_subjects(self, args: WebFetchInput, ctx: ToolContext) -> tuple[str, ...]:
+        """The URL."""
+        del ctx
+        return (args.url,)
+
+    def preview(self, args: WebFetchInput, ctx: ToolContext) -> tuple[str, PreviewKind]:
+        """The URL."""
+        del ctx
+        return f"GET {args.url}", "text"
+
+    def summary(self, args: WebFetchInput, ctx: ToolContext) -> str:
+        """The URL."""
+        del ctx
+        return f"fetch {args.url}"
+
+    async def run(self, args: WebFetchInput, ctx: ToolContext) -> ToolResult:
+        """Fetch, convert and cut."""
+        url = _check_url(args.url)
+        async with httpx.AsyncClient(
+            follow_redirects=False,
+            timeout=httpx.Timeout(TIMEOUT_S, connect=10.0),
+            headers={"User-Agent": _USER_AGENT, "Accept": "text/html, text/*;q=0.9, */*;q=0.5"},
+            transport=self._transport,
+        ) as client:
+            for _ in range(MAX_REDIRECTS + 1):
+                status, headers, body, cut = await _get(client, url)
+                location = headers.get("location")
+                if status in (301, 302, 303, 307, 308) and location:
+                    url = urljoin(url, location)
+                    if urlsplit(url).scheme.lower() not in _SCHEMES:
+                        raise ToolError(
+                            f"refused a redirect to a non-http(s) URL: {url}",
+                            hint="only http(s) pages can be fetched",
+                        )
+                    continue
+                break
+            else:
+                raise ToolError(f"more than {MAX_REDIRECTS} redirects; stopped at {url}")
+        text = _to_text(body, headers.get("content-type", ""), url)
+        limit = args.max_chars or DEFAULT_CHARS
+        notes = []
+        if cut:
+            notes.append(f"[the page is larger than {MAX_BYTES} bytes; only the start was read]")
+        if len(text) > limit:
+            text = trim_middle(text, limit)
+        del ctx
+        head = f"{url} ({status})\n\n"
+        return ToolResult(
+            content=head + text + ("\n" + "\n".join(notes) if notes else ""), is_error=status >= 400
+        )
+
+
+async def _get(client: httpx.AsyncClient, url: str) -> tuple[int, httpx.Headers, bytes, bool]:
+    try:
+        async with client.stream("GET", url) as response:
+            chunks: list[bytes] = []
+            size = 0
+            cut = False
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= MAX_BYTES:
+                    cut = True
+                    break
+            return response.status_code, response.headers, b"".join(chunks)[:MAX_BYTES], cut
+    except httpx.TimeoutException as error:
+        raise ToolError(f"fetching {url} timed out") from error
+    except httpx.HTTPError as error:
+        raise ToolError(f"fetching {url} failed: {error}") from error
+
+
+def _to_text(body: bytes, content_type: str, url: str) -> str:
+    kind = content_type.split(";", maxsplit=1)[0].strip().lower()
+    charset = re.search(r"charset=([\w\-]+)", content_type)
+    try:
+        text = body.decode(charset.group(1) if charset else "utf-8", errors="replace")
+    except LookupError:
+        text = body.decode("utf-8", errors="replace")
+    if kind in ("text/html", "application/xhtml+xml") or (
+        not kind and "<html" in text[:500].lower()
+    ):
+        markdown = markdownify(text, heading_style="ATX", strip=["script", "style"])
+        return re.sub(r"\n{3,}", "\n\n", markdown).strip()
+    if (
+        kind.startswith("text/")
+        or kind in ("application/json", "application/xml", "")
+        or kind.endswith(("+json", "+xml"))
+    ):
+        return text
+    return f"[{url} is {kind or 'binary'} content ({len(body)} bytes); not shown as text]"

@@ -1,0 +1,90 @@
+"""The tool registry: every tool the model may call, by name, with its compiled validator.
+
+Front-ends and the agent core never branch on tool names: they ask the registry for a tool, its
+validator, or the specs a mode offers the model (``plan`` offers only read-only tools).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from arcan_core.errors import ConfigError
+from arcan_core.providers.base import ToolSpec
+from arcan_core.tools.base import Tool  # noqa: TC001 - used at run time by isinstance checks
+from arcan_core.tools.schema import build_schemas
+from arcan_core.tools.validation import ToolValidator
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from arcan_core.protocol.operations import ApprovalMode
+
+__all__ = ["ToolRegistry", "default_registry"]
+
+
+class ToolRegistry:
+    """Tools by name; each registered tool's schemas are built and its validator compiled once."""
+
+    def __init__(self, tools: Iterable[Tool[Any] | type[Tool[Any]]] = ()) -> None:
+        self._tools: dict[str, Tool[Any]] = {}
+        self._validators: dict[str, ToolValidator] = {}
+        self._specs: dict[str, ToolSpec] = {}
+        for tool in tools:
+            self.register(tool)
+
+    def register(self, tool: Tool[Any] | type[Tool[Any]]) -> Tool[Any]:
+        """Add a tool (a class is instantiated with no arguments) and return the instance.
+
+        Raises:
+            ConfigError: a tool of that name is already registered.
+        """
+        instance = tool() if isinstance(tool, type) else tool
+        if instance.name in self._tools:
+            raise ConfigError(
+                f"two tools are named {instance.name!r}",
+                hint="rename one of them (MCP tools are prefixed with their server's name)",
+            )
+        schemas = build_schemas(instance.input_model)
+        self._validators[instance.name] = ToolValidator(
+            instance.name, schemas.validation, instance.input_model
+        )
+        self._specs[instance.name] = ToolSpec(
+            name=instance.name,
+            description=instance.description,
+            input_schema=schemas.model_facing,
+        )
+        self._tools[instance.name] = instance
+        return instance
+
+    def get(self, name: str) -> Tool[Any] | None:
+        """Return the tool called ``name``, or ``None``."""
+        return self._tools.get(name)
+
+    def validator(self, name: str) -> ToolValidator:
+        """Return the compiled validator of a registered tool (``KeyError`` when unknown)."""
+        return self._validators[name]
+
+    def names(self) -> tuple[str, ...]:
+        """Return the registered names, in registration order."""
+        return tuple(self._tools)
+
+    def specs(self, mode: ApprovalMode = "ask") -> tuple[ToolSpec, ...]:
+        """Return the specs offered to the model in ``mode`` (plan: read-only tools only)."""
+        return tuple(
+            self._specs[name]
+            for name, tool in self._tools.items()
+            if mode != "plan" or tool.read_only
+        )
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+
+def default_registry() -> ToolRegistry:
+    """Return a registry holding every built-in tool."""
+    from arcan_core.tools.builtin import BUILTIN_TOOLS  # noqa: PLC0415 - avoids an import cycle
+
+    return ToolRegistry(BUILTIN_TOOLS)
