@@ -344,7 +344,9 @@ def _retry_reason(error: ProviderError) -> str:
     label = _RETRY_LABELS.get(type(error))
     if label:
         return label
-    return f"HTTP {error.status}" if error.status else error.message
+    if error.status:
+        return f"HTTP {error.status}"
+    return "server error" if isinstance(error, ServerError) else error.message
 
 
 async def with_retries(
