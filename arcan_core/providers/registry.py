@@ -80,10 +80,10 @@ def _environ() -> Mapping[str, str]:
 
 
 def _api_key(env_name: str, env: Mapping[str, str]) -> str | None:
-    """Read an API key from ``env``; blank counts as unset."""
-    # The user key file (config.secrets) joins here once the foundation lands it.
-    value = env.get(env_name, "").strip()
-    return value or None
+    """The key named ``env_name``: the environment first, then the user key file."""
+    from arcan_core.config.secrets import api_key  # noqa: PLC0415 - only when a key is needed
+
+    return api_key(env_name, env=env)
 
 
 def detect_provider(env: Mapping[str, str] | None = None) -> str | None:
