@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "arcan_tui.commands.sessions_cmd",
     "config": "arcan_tui.commands.config_cmd",
     "mcp": "arcan_tui.commands.mcp_cmd",
+    "shell": "arcan_tui.commands.shell_cmd",
 }
 """Subcommand name -> module. Later parts of arcan add theirs here."""
 

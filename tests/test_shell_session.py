@@ -47,7 +47,7 @@ from arcan_core.protocol.operations import (
     Shutdown,
     SubmitPrompt,
 )
-from arcan_tui.shell.host import OpenRequest, SessionInfo
+from arcan_tui.shell.host import OpenedCore, OpenRequest, SessionInfo
 from arcan_tui.shell.session import ShellSession
 
 if TYPE_CHECKING:
@@ -177,17 +177,17 @@ class FakeHost:
         self.make = make or (lambda: FakeCore("new"))
         self.opened: list[OpenRequest] = []
 
-    async def open(self, request: OpenRequest) -> FakeCore:
+    async def open(self, request: OpenRequest) -> OpenedCore:
         self.opened.append(request)
         if request.resume is not None:
             if request.resume not in self.cores:
                 raise SessionNotFoundError(f"no session {request.resume}", hint="arcan sessions")
-            return self.cores[request.resume]
+            return OpenedCore(self.cores[request.resume], mode="ask")
         if request.continue_latest and self.cores:
-            return list(self.cores.values())[-1]
+            return OpenedCore(list(self.cores.values())[-1], mode="ask")
         core = self.make()
         self.cores[core.session_id] = core
-        return core
+        return OpenedCore(core, provider="scripted", model="demo", mode="ask", context_window=2000)
 
     def sessions(self) -> Sequence[SessionInfo]:
         return [SessionInfo(id=key, title=f"title {key}") for key in reversed(self.cores)]
@@ -275,7 +275,7 @@ async def test_prompt_streams_the_reply_and_quit_shuts_the_core_down(
     assert isinstance(core.ops[-1], Shutdown)
     assert "\x1b" not in out.getvalue()  # not a terminal: nothing but text
     assert shell.state.session_cost_usd == pytest.approx(0.01)
-    assert shell.state.toolbar().startswith(" ?")  # no model event yet, but a toolbar
+    assert shell.state.toolbar().startswith(" scripted/demo · ask · ctx 10% · $0.01")
 
 
 def _edit_then_answer(diff: str, *, suggested: str | None = "edit(notes.txt)") -> Reaction:

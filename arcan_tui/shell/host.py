@@ -7,16 +7,21 @@ shell a small in-memory core and the command line hands it the real one.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
 
-    from arcan_core.agent.api import CoreHandle
+    # A string annotation is enough: dataclasses never evaluate them, and the import is not free.
+    from arcan_core.agent.api import CoreHandle  # noqa: TC004
+    from arcan_core.config.model import ArcanConfig
 
-__all__ = ["OpenRequest", "SessionInfo", "ShellHost"]
+__all__ = ["CoreHost", "OpenRequest", "OpenedCore", "SessionInfo", "ShellHost"]
 
 
 @dataclass(frozen=True)
@@ -50,11 +55,87 @@ class SessionInfo:
         return f"{self.id}  {when}  {turns:>9}  {self.model or '?'}  {title}"
 
 
+@dataclass(frozen=True)
+class OpenedCore:
+    """A core just opened, with what the toolbar shows before any event has said so.
+
+    A new session emits no ``ModelChanged`` or ``ModeChanged``; the host knows the starting values
+    from the configuration and the session header. Replayed events override them.
+    """
+
+    core: CoreHandle
+    provider: str = ""
+    model: str = ""
+    mode: str = ""
+    harness: bool | None = None
+    context_window: int = 0
+
+
 class ShellHost(Protocol):
     """Opens cores and lists sessions for the shell."""
 
-    async def open(self, request: OpenRequest) -> CoreHandle:
+    async def open(self, request: OpenRequest) -> OpenedCore:
         """Open the core for ``request``; raise an ``ArcanError`` if it cannot be opened."""
 
     def sessions(self) -> Sequence[SessionInfo]:
         """Return the project's sessions, newest first."""
+
+
+class CoreHost:
+    """The real host: the project's configuration, ``open_core`` and the session store.
+
+    The configuration and the agent's modules are loaded in a worker thread on the first
+    ``open``, so the shell's first prompt is on screen while they load.
+
+    Args:
+        project_dir: the project.
+        flags: config values given on the command line (``None`` entries: not given).
+    """
+
+    def __init__(self, project_dir: Path, flags: Mapping[str, object]) -> None:
+        self._project = project_dir
+        self._flags = dict(flags)
+        self._config: ArcanConfig | None = None
+
+    def _load_config(self) -> ArcanConfig:
+        from arcan_core.agent import session as _agent_session  # noqa: F401, PLC0415 - warm up
+        from arcan_core.config import load_config  # noqa: PLC0415
+
+        return load_config(self._project, flags=self._flags).config
+
+    async def open(self, request: OpenRequest) -> OpenedCore:
+        """Open a new session, the latest one, or the one named in ``request``."""
+        if self._config is None:
+            self._config = await asyncio.to_thread(self._load_config)
+        config = self._config
+        from arcan_core.agent.session import CoreOptions, open_core  # noqa: PLC0415
+        from arcan_core.errors import ArcanError  # noqa: PLC0415
+        from arcan_core.providers.models import model_info  # noqa: PLC0415
+        from arcan_core.store import ProjectPaths, read_summary  # noqa: PLC0415
+
+        resume = request.resume or ("continue" if request.continue_latest else "new")
+        core = await open_core(CoreOptions(project_dir=self._project, config=config, resume=resume))
+        provider, model = config.provider or "", config.model or ""
+        with contextlib.suppress(ArcanError):
+            # The header names the provider and model actually chosen; the toolbar can do without.
+            summary = read_summary(ProjectPaths(self._project), core.session_id)
+            provider, model = summary.provider, summary.model
+        window = model_info(provider, model, config.models).context_window if model else 0
+        return OpenedCore(
+            core=core,
+            provider=provider,
+            model=model,
+            mode=config.mode,
+            harness=False,  # a new session starts with it off; a resumed one replays its toggles
+            context_window=window,
+        )
+
+    def sessions(self) -> Sequence[SessionInfo]:
+        """List the project's sessions from the store's index, newest first."""
+        from arcan_core.store import list_sessions  # noqa: PLC0415
+
+        summaries: list[Any] = list_sessions(self._project)
+        return [
+            SessionInfo(id=s.id, title=s.title, updated=s.updated, turns=s.turns, model=s.model)
+            for s in summaries
+        ]

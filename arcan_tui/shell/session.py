@@ -121,6 +121,7 @@ class ShellSession:
         self._approver = ApprovalPrompter(self.renderer, self.keys, self._read_reason)
         self._approvals: asyncio.Queue[ToolCallAwaitingApproval] = asyncio.Queue()
         self._answered_in_batch = 0
+        self._asked: set[str] = set()
         self._typeahead: list[KeyPress] = []
         self._core: CoreHandle | None = None
         self._opening: asyncio.Task[CoreHandle] | None = None
@@ -177,6 +178,7 @@ class ShellSession:
     async def run(self) -> int:
         """Run until ``/quit``, Ctrl+D, or a second Ctrl+C at an empty prompt; return 0."""
         self._start_opening(self._request)
+        self.say("arcan shell · /help lists commands · Ctrl+D quits", "dim")
         try:
             while not self._quitting:
                 line = await self._read_line()
@@ -247,10 +249,17 @@ class ShellSession:
 
     async def _open(self, request: OpenRequest) -> CoreHandle:
         cutoff = datetime.now(UTC)
-        core = await self._host.open(request)
+        opened = await self._host.open(request)
+        core = opened.core
         self._core = core
         self._closing_core = False
-        self.state.ready = True
+        self.state.seed(
+            provider=opened.provider,
+            model=opened.model,
+            mode=opened.mode,
+            harness=opened.harness,
+            context_window=opened.context_window,
+        )
         self._pump_task = asyncio.create_task(
             self._pump(core, replay=request.replays, cutoff=cutoff)
         )
@@ -306,8 +315,11 @@ class ShellSession:
                 self._show(event, past=past)
                 if past:
                     continue
-                if event.msg.type == "tool_call_awaiting_approval":
-                    self._approvals.put_nowait(event.msg)
+                msg = event.msg
+                if msg.type == "tool_call_awaiting_approval" and msg.call_id not in self._asked:
+                    # One question per call, even if the request is published more than once.
+                    self._asked.add(msg.call_id)
+                    self._approvals.put_nowait(msg)
                 if self._until is not None and self._until(event.msg):
                     self._release_wait()
         finally:

@@ -36,6 +36,20 @@ class ShellState:
     turns: int = 0
     ready: bool = False
 
+    def seed(
+        self,
+        *,
+        provider: str = "",
+        model: str = "",
+        mode: str = "",
+        harness: bool | None = None,
+        context_window: int = 0,
+    ) -> None:
+        """Set the starting values a new core reports through its host, and mark it ready."""
+        self.provider, self.model, self.mode = provider, model, mode
+        self.harness, self.context_window = harness, context_window
+        self.ready = True
+
     def apply(self, msg: EventMsg) -> None:
         """Fold one event payload into the state (unknown types change nothing)."""
         handler = _HANDLERS.get(msg.type)
