@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "config": "arcan_tui.commands.config_cmd",
     "mcp": "arcan_tui.commands.mcp_cmd",
     "shell": "arcan_tui.commands.shell_cmd",
+    "models": "arcan_tui.commands.models_cmd",
 }
 """Subcommand name -> module. Later parts of arcan add theirs here."""
 
