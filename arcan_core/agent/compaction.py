@@ -46,8 +46,12 @@ SUMMARY_SYSTEM = (
 KEEP_SHARE = 0.25
 """Share of the window kept verbatim as recent turns."""
 
-CHUNK_SHARE = 0.5
-"""Largest share of the window one summary request may fill."""
+CHUNK_SHARE = 0.75
+"""Largest share of the window one summary request may fill (its reply reserved besides).
+
+Compaction starts when the context passes 85% of the usable window and keeps 25% verbatim, so
+the older part is about 60% of the window: it fits one request, and only an oversized history
+(a resumed session on a smaller model, huge tool results) is folded in chunks."""
 
 _RESULT_CHARS = 2000
 
@@ -131,6 +135,10 @@ def _chunks(entries: Sequence[str], budget_tokens: int) -> list[str]:
     return chunks
 
 
+def _summary_output(parts: AgentParts) -> int:
+    return min(parts.model.max_output_tokens, 4096)
+
+
 async def _summarise_chunk(
     parts: AgentParts, previous: str, chunk: str, instructions: str | None
 ) -> tuple[str, Usage]:
@@ -144,7 +152,7 @@ async def _summarise_chunk(
         model=parts.model.id,
         system=SUMMARY_SYSTEM,
         messages=(Message(role="user", content=(TextBlock(text=request_text),)),),
-        max_output_tokens=min(parts.model.max_output_tokens, 4096),
+        max_output_tokens=_summary_output(parts),
     )
     text: list[str] = []
     usage = Usage()
@@ -161,7 +169,7 @@ async def summarise(
 ) -> tuple[str, Usage]:
     """Summarise ``messages`` with the session's model, folding chunks that would not fit."""
     window = parts.model.context_window
-    budget = max(int(window * CHUNK_SHARE) - 4096, 1024)
+    budget = max(int(window * CHUNK_SHARE) - _summary_output(parts), 1024)
     summary = ""
     total = Usage()
     for chunk in _chunks(render_transcript(messages), budget):

@@ -8,7 +8,8 @@ events. The rules, in order:
 1. Empty messages (no content after the other rules) are dropped.
 2. A tool result whose call is not in the assistant message just before it is set aside (dropped).
 3. A tool call without a result in the next user message gets an "interrupted" error result.
-4. Consecutive messages of the same role are merged, so roles alternate.
+4. Consecutive messages of the same role are merged, so roles alternate (silently: this is
+   normal after steering or compaction, and loses nothing).
 5. The conversation starts with a user message (a leading assistant message is dropped).
 
 Repair is idempotent: ``repair(repair(m).messages)`` makes no notes.
@@ -45,7 +46,7 @@ class Repair:
 
     @property
     def changed(self) -> bool:
-        """Whether anything was fixed."""
+        """Whether anything was broken (merging same-role neighbours does not count)."""
         return bool(self.notes)
 
 
@@ -63,7 +64,7 @@ def _has_payload(block: ContentBlock) -> bool:
     return True
 
 
-def _merge(messages: list[Message], notes: list[str]) -> list[Message]:
+def _merge(messages: list[Message]) -> list[Message]:
     merged: list[Message] = []
     for message in messages:
         if merged and merged[-1].role == message.role:
@@ -72,12 +73,13 @@ def _merge(messages: list[Message], notes: list[str]) -> list[Message]:
             blocks = [*previous.content, *message.content]
             if message.role == "user":
                 blocks.sort(key=lambda b: 0 if isinstance(b, ToolResultBlock) else 1)
+            # Silent: two user messages in a row are normal (a steering prompt after tool
+            # results, a prompt after a summary), and merging loses nothing.
             merged[-1] = Message(
                 role=message.role,
                 content=tuple(blocks),
                 incomplete=previous.incomplete or message.incomplete,
             )
-            notes.append(f"merged two consecutive {message.role} messages")
         else:
             merged.append(message)
     return merged
@@ -129,19 +131,30 @@ def _pair_results(messages: list[Message], notes: list[str]) -> list[Message]:
     return out
 
 
-def repair(messages: Sequence[Message]) -> Repair:
-    """Return ``messages`` made valid for any provider, with a note per fix."""
-    notes: list[str] = []
+def _pass(messages: Sequence[Message], notes: list[str]) -> list[Message]:
     work: list[Message] = []
     for message in messages:
         if any(_has_payload(block) for block in message.content):
             work.append(message)
         else:
             notes.append(f"dropped an empty {message.role} message")
-    work = _merge(work, notes)
-    work = _pair_results(work, notes)
-    work = _merge(work, notes)
     while work and work[0].role != "user":
         notes.append("dropped an assistant message that came before any user message")
         work.pop(0)
+    work = _merge(work)
+    work = _pair_results(work, notes)
+    return _merge(work)
+
+
+def repair(messages: Sequence[Message]) -> Repair:
+    """Return ``messages`` made valid for any provider, with a note per fix."""
+    notes: list[str] = []
+    work = list(messages)
+    # A fix can expose another (dropping a stray result can leave an assistant message first),
+    # so passes repeat until one changes nothing; each pass only removes or answers, so it ends.
+    for _ in range(len(work) + 2):
+        fixed = _pass(work, notes)
+        if fixed == work:
+            break
+        work = fixed
     return Repair(messages=tuple(work), notes=tuple(notes))

@@ -147,7 +147,8 @@ class CoreDaemon:
 
     async def _shutdown(self) -> None:
         if self._running is not None and self._waiter is not None:
-            self._running.interrupt()
+            if not self._waiter.done() and not self._running.interrupted:
+                self._running.interrupt()
             self._turn_done(await self._waiter)
         if self._on_close is not None:
             self._on_close()

@@ -395,6 +395,7 @@ class Turn:
         """Repair, compact if needed, and build the request of the next step."""
         fixed = repair(self.state.messages)
         if fixed.changed:
+            # Broken, not just unmerged: keep the repaired form so the warning comes once.
             self.state.messages[:] = fixed.messages
             for note in dict.fromkeys(fixed.notes):
                 self.emit(WarningEvent(message=f"conversation repaired: {note}"))
@@ -405,11 +406,12 @@ class Turn:
             instructions = self.compact_requested or None
             self.compact_requested = None
             await compact(self.parts, self.state, self.emit, instructions=instructions)
+            fixed = repair(self.state.messages)
         settings = self.parts.settings
         return ProviderRequest(
             model=self.parts.model.id,
             system=self.parts.system_prompt,
-            messages=request_view(self.state.messages),
+            messages=request_view(fixed.messages),
             tools=tools,
             max_output_tokens=self._output_budget(),
             thinking_budget=settings.thinking_budget,
@@ -586,9 +588,7 @@ class Turn:
             results: list[ContentBlock] = []
             for call in scratch.pending_calls:
                 done = scratch.finished.get(call.id)
-                results.extend(
-                    [done] if done is not None else interrupted_results([call], reason)
-                )
+                results.extend([done] if done is not None else interrupted_results([call], reason))
             self._append(Message(role="user", content=tuple(results)))
         self._scratch = _Scratch()
         # Steering prompts that never reached the model still belong to the conversation.
