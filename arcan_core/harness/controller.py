@@ -62,6 +62,7 @@ __all__ = [
     "EDIT_TOOLS",
     "MODE_ORDER",
     "READ_ONLY_TOOLS",
+    "READ_TOOLS",
     "STOP_ORDER",
     "CheckStatus",
     "ControllerState",
@@ -103,10 +104,12 @@ APPROVAL_ORDER: Final[dict[str | None, int]] = {
     "plan": 4,
 }
 
-READ_ONLY_TOOLS: Final = frozenset({"read", "grep", "glob", "ls", "list", "find", "todo"})
+READ_ONLY_TOOLS: Final = frozenset({"read", "grep", "glob", "todo"})
 """Tools recover mode leaves the model: enough to look and diagnose, nothing that changes files."""
-EDIT_TOOLS: Final = frozenset({"write", "edit", "multi_edit", "apply_patch", "notebook_edit"})
+EDIT_TOOLS: Final = frozenset({"write", "edit", "edit_lines", "patch"})
 """Tools whose success is a file change (the watcher reports others, such as shell edits)."""
+READ_TOOLS: Final = frozenset({"read"})
+"""Tools after which the agent knows a file's content (an edit of it later is guarded)."""
 OUTPUT_CAP_NEARLY_SPENT: Final = 4096
 _WRAP_UP: Final = (
     "Budget nearly spent ({why}). Wrap up: finish the most important fix first, keep replies short."

@@ -1,0 +1,263 @@
+"""The harness driver: sensors, controller and actuators closed into one loop over the agent core.
+
+``Harness`` owns one project's live checks, file watcher, read tracker and hooks, and the
+controller's state. It implements the agent core's ``TurnSupervisor`` seam:
+
+- ``begin_turn``: a harnessed task starts; the fold learns it.
+- ``after_step``: fold the step's events; mid-turn, act only on stops, pauses, recovery and
+  compaction; at a turn's end (the model stopped calling tools) run the ``turn_end`` hooks, read
+  the stale checks if the rules ask to verify, decide, record the decision and its meters, and
+  answer with a directive (continue with feedback, recover, stop, ask the human).
+- ``end_turn``: the task ended; when the core ended it (interrupt, provider error, its own
+  limits) record why as the final decision.
+
+Readings are live whether or not the harness drives a task: give ``emit`` (the core's event
+publisher) at construction and ``start`` the watcher, and checks re-run as files change.
+
+Every event the harness emits is folded at once; when the core reports it back in a later step
+report, it is skipped, so nothing is counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, Final
+
+from arcan_core.harness.actuators import directive_for, feedback_message
+from arcan_core.harness.controller import (
+    DEFAULT_RULES,
+    ControllerState,
+    Decision,
+    HarnessStop,
+    Rule,
+    decide,
+    fold,
+    for_resume,
+    replay,
+    to_event,
+)
+from arcan_core.harness.hooks import HookRunner
+from arcan_core.harness.meters import meter_readings, time_reading
+from arcan_core.harness.watcher import LiveChecks, ProjectWatcher, ReadTracker
+from arcan_core.protocol.events import (
+    Event,
+    HarnessToggled,
+    SensorReading,
+    TurnFinished,
+    TurnStarted,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from pathlib import Path
+
+    from arcan_core.agent.supervisor import Directive, StepReport, SupervisorContext
+    from arcan_core.harness.setpoints import Setpoints
+    from arcan_core.protocol.events import EventMsg
+    from arcan_core.protocol.messages import StopReason
+    from arcan_core.tools.base import EventSink
+
+__all__ = ["MAX_VERIFY_ROUNDS", "Harness"]
+
+MAX_VERIFY_ROUNDS: Final = 3
+"""Verification rounds per decision: a check that keeps going stale must not hold the loop."""
+
+
+def _drop(msg: EventMsg, /) -> None:
+    del msg
+
+
+class Harness:
+    """One project's harness; the agent core's ``TurnSupervisor``."""
+
+    def __init__(
+        self,
+        setpoints: Setpoints,
+        root: Path,
+        *,
+        emit: EventSink | None = None,
+        rules: Iterable[Rule] = DEFAULT_RULES,
+        clock: Callable[[], float] = time.monotonic,
+        debounce_s: float = 0.05,
+        state: ControllerState | None = None,
+    ) -> None:
+        self.setpoints = setpoints
+        self.harness = setpoints.harness
+        self.root = root
+        self.rules = tuple(rules)
+        self.state = state if state is not None else ControllerState()
+        self.reads = ReadTracker(root)
+        self.hooks = HookRunner(self.harness.hooks, root)
+        self._sink: EventSink = emit or _drop
+        self._session_sink = emit is not None
+        self._clock = clock
+        self._started = clock()
+        self._own: dict[int, EventMsg] = {}
+        self.live = LiveChecks(setpoints.specs(), root, self._emit, debounce_s=debounce_s)
+        self._watcher: ProjectWatcher | None = None
+        self._watch_task: asyncio.Task[None] | None = None
+        self.decisions: list[Decision] = []
+        """Every decision made, in order (the events carry the same)."""
+        self.outcome: HarnessStop | None = None
+        """How the last harnessed task ended, once it has."""
+
+    # -- construction from a log ---------------------------------------------------------------
+
+    @classmethod
+    def resumed(
+        cls, setpoints: Setpoints, root: Path, events: Iterable[Event], **kwargs: object
+    ) -> Harness:
+        """A harness for a resumed session: last readings known, the loop not running."""
+        state = for_resume(replay(events))
+        return cls(setpoints, root, state=state, **kwargs)  # type: ignore[arg-type]
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def _emit(self, msg: EventMsg) -> None:
+        self.state = fold(self.state, msg)
+        self._own[id(msg)] = msg
+        self._sink(msg)
+
+    def observe(self, event: Event | EventMsg) -> None:
+        """Fold an event of the core (one the harness emitted itself was folded already)."""
+        msg = event.msg if isinstance(event, Event) else event
+        if self._own.pop(id(msg), None) is not None:
+            return
+        self.state = fold(self.state, msg)
+
+    # -- the watcher ----------------------------------------------------------------------------
+
+    async def start(self, *, watch: bool = True) -> None:
+        """Read every check now and, with ``watch``, keep them current as files change."""
+        self.live.run_all()
+        if watch and self._watch_task is None:
+            self._watcher = ProjectWatcher(self.root, self.files_changed)
+            self._watch_task = asyncio.get_running_loop().create_task(self._watcher.run())
+
+    def files_changed(self, paths: set[str]) -> None:
+        """Files changed (seen by the watcher): flag edits behind the agent's back, mark checks."""
+        for path in sorted(paths):
+            key = self.reads.changed(path)
+            if key is not None:
+                self._emit(
+                    SensorReading(
+                        sensor="watch:external_edit",
+                        setpoint="the agent's view of the files is current",
+                        status="unmet",
+                        met=False,
+                        value=key,
+                        detail=f"{key} changed after the agent read it",
+                    )
+                )
+        self.live.files_changed(paths)
+
+    async def watcher_ready(self) -> None:
+        """Wait until the watcher sees changes (for tests and benchmarks)."""
+        if self._watcher is not None:
+            await self._watcher.ready.wait()
+
+    async def close(self) -> None:
+        """Stop the watcher and cancel running checks."""
+        if self._watcher is not None:
+            self._watcher.stop()
+        if self._watch_task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watch_task
+            self._watch_task = None
+        await self.live.close()
+
+    # -- TurnSupervisor ---------------------------------------------------------------------------
+
+    async def begin_turn(self, ctx: SupervisorContext) -> None:
+        """A harnessed task starts."""
+        if not self._session_sink:
+            self._sink = ctx.emit
+        self._own.clear()
+        self._started = self._clock()
+        self.outcome = None
+        if not self.state.harness_on:
+            self.state = fold(self.state, HarnessToggled(enabled=True))
+        self.state = fold(self.state, TurnStarted(turn_id=ctx.turn_id, prompt=ctx.prompt))
+        for name in self.live.names:
+            if name not in self.state.checks:
+                self._emit(
+                    SensorReading(sensor=f"check:{name}", setpoint="", status="unknown", met=None)
+                )
+
+    async def after_step(self, report: StepReport) -> Directive:
+        """Fold the step, decide, and tell the loop what to do next."""
+        for msg in report.events:
+            self.observe(msg)
+        model_stopped = not report.called_tools
+        if model_stopped:
+            await self._turn_end_hooks()
+            self._emit(time_reading(self._clock() - self._started, self.harness))
+        decision = self._decide()
+        rounds = 0
+        while model_stopped and decision.mode == "verify" and rounds < MAX_VERIFY_ROUNDS:
+            self._record(decision, None)
+            await self.live.verify(decision.run_checks)
+            decision = self._decide()
+            rounds += 1
+        directive, feedback = directive_for(self.state, decision, model_stopped=model_stopped)
+        acts = decision.mode in ("stop", "ask_human", "recover", "compact")
+        # Mid-turn, a plain "continue" is recorded only when it ends recovery or compaction.
+        leaves = decision.mode != self.state.last_mode and self.state.last_mode in (
+            "recover",
+            "compact",
+        )
+        if model_stopped or acts or leaves:
+            self._record(decision, feedback)
+            if model_stopped:
+                for reading in meter_readings(self.state.meters, self.harness):
+                    self._emit(reading)
+        if decision.mode in ("stop", "ask_human"):
+            await self._stopped(decision)
+        return directive
+
+    async def end_turn(self, turn_id: str, stop_reason: StopReason) -> None:
+        """The task ended; when the core ended it, record why."""
+        self.state = fold(self.state, TurnFinished(turn_id=turn_id, stop_reason=stop_reason))
+        if self.state.ended_by_core:
+            decision = self._decide()
+            if decision.mode != "stop":
+                decision = decision.merge(
+                    Decision(
+                        mode="stop",
+                        stop_reason="cancelled" if stop_reason == "interrupted" else "error",
+                        rationale=frozenset({("turn.ended", f"the task ended ({stop_reason})")}),
+                    )
+                )
+            self._record(decision, None)
+            await self._stopped(decision)
+        self._own.clear()
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _decide(self) -> Decision:
+        return decide(self.state, self.harness, rules=self.rules)
+
+    def _record(self, decision: Decision, feedback: str | None) -> None:
+        self.decisions.append(decision)
+        self._emit(to_event(decision, feedback))
+
+    async def _turn_end_hooks(self) -> None:
+        for hook in await self.hooks.run("turn_end", {"turns": self.state.meters.turns}):
+            self._emit(hook.reading())
+
+    async def _stopped(self, decision: Decision) -> None:
+        self.outcome = decision.stop_reason
+        payload = {"stop_reason": decision.stop_reason, "rationale": decision.explain()}
+        for hook in await self.hooks.run("stop", payload):
+            self._emit(hook.reading())
+
+    @property
+    def all_met(self) -> bool:
+        """Whether every check's latest reading is a fresh "met" (vacuously true without checks)."""
+        return all(c.fresh and c.met is True for c in self.state.checks.values())
+
+    def feedback_now(self) -> str | None:
+        """The feedback the agent would get if its turn ended now (for ``/harness`` views)."""
+        return feedback_message(self.state, self._decide())
