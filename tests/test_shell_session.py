@@ -20,8 +20,10 @@ from prompt_toolkit.output import DummyOutput
 from arcan_core.errors import SessionNotFoundError
 from arcan_core.protocol.events import (
     ApprovalRequest,
+    ContextCompacted,
     Event,
     EventMsg,
+    FilesRestored,
     HarnessToggled,
     MessageAppended,
     ModeChanged,
@@ -36,9 +38,11 @@ from arcan_core.protocol.events import (
     TurnStarted,
     UsageUpdated,
 )
+from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.protocol.messages import Message, TextBlock, Usage
 from arcan_core.protocol.operations import (
     AnswerApproval,
+    Compact,
     Interrupt,
     Operation,
     SetHarness,
@@ -46,6 +50,7 @@ from arcan_core.protocol.operations import (
     SetModel,
     Shutdown,
     SubmitPrompt,
+    Undo,
 )
 from arcan_tui.shell.host import OpenedCore, OpenRequest, SessionInfo
 from arcan_tui.shell.session import ShellSession
@@ -654,3 +659,64 @@ async def test_an_interactive_terminal_gets_the_reply_rerendered_as_markdown(
     rendered = text.split("\x1b[J", 1)[1]
     assert "Title" in rendered
     assert "**bold**" not in rendered
+
+
+async def test_an_approval_published_twice_is_asked_once(pipe: PipeInput, tmp_path: Path) -> None:
+    ask_twice = _edit_then_answer(DIFF)
+
+    def react(core: FakeCore, op: SubmitPrompt) -> None:
+        ask_twice(core, op)
+        core.emit(core._log[-1].msg)  # the same request again
+
+    core = FakeCore(reactions={"submit_prompt": react, "answer_approval": _finish_after_answer})
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("edit\r")
+    await out.wait_for("? ")
+    pipe.send_text("y")
+    await out.wait_for("Done.")
+    pipe.send_text("/quit\r")
+    await finish(task)
+    assert len(core.ops_of(AnswerApproval)) == 1
+    assert "(1 of 2)" not in out.getvalue()
+
+
+async def test_events_that_arrive_at_the_prompt_are_printed(
+    pipe: PipeInput, tmp_path: Path
+) -> None:
+    core = FakeCore()
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("hi\r")
+    await out.wait_for("You said: hi.")
+    core.emit(WarningEvent(message="the disk is almost full"))
+    await out.wait_for("warning: the disk is almost full")
+    pipe.send_text("/quit\r")
+    await finish(task)
+
+
+async def test_compact_and_undo_wait_for_the_core(pipe: PipeInput, tmp_path: Path) -> None:
+    core = FakeCore(
+        reactions={
+            "compact": lambda c, op: c.emit(
+                ContextCompacted(
+                    summary=Message(role="user", content=(TextBlock(text="summary"),)),
+                    replaced=12,
+                    tokens_before=9000,
+                    tokens_after=800,
+                )
+            ),
+            "undo": lambda c, op: c.emit(FilesRestored(paths=("a.py",), checkpoint="k1")),
+        }
+    )
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("/compact keep the plan\r")
+    await out.wait_for("12 older messages summarised (9,000 → 800 tokens)")
+    pipe.send_text("/undo\r")
+    await out.wait_for("restored 1 file")
+    pipe.send_text("/quit\r")
+    await finish(task)
+    assert core.ops_of(Compact) == [Compact(instructions="keep the plan")]
+    assert core.ops_of(Undo) == [Undo()]
+    assert shell.state.context_tokens == 800
