@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -29,7 +31,7 @@ from arcan_core.store import (
     resolve_session_id,
 )
 from arcan_core.store.ids import is_session_id
-from arcan_core.store.index import title_from_prompt
+from arcan_core.store.index import SessionMeta, title_from_prompt
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -190,3 +192,32 @@ def test_titles_come_from_the_first_line_of_the_prompt() -> None:
     assert len(long) == 72
     assert long.endswith("…")
     assert title_from_prompt("   ") == ""
+
+
+def test_the_sidecar_round_trips_and_rejects_garbage() -> None:
+    meta = SessionMeta(
+        id="20261125T090000-aaaaaa",
+        title="naïve title",
+        created=T0,
+        updated=T0 + timedelta(minutes=5),
+        turns=3,
+        model="m",
+        provider="p",
+        size=1234,
+    )
+    assert SessionMeta.loads(meta.dumps().encode()) == meta
+    for garbage in (b"", b"[]", b'{"id": 1}', meta.dumps().replace('"turns": 3', '"turns": true')):
+        with pytest.raises(ValueError, match=r"sidecar|Expecting|expected"):
+            SessionMeta.loads(garbage if isinstance(garbage, bytes) else garbage.encode())
+
+
+def test_listing_current_sessions_needs_no_pydantic(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    make_session(paths, "20261125T090000-aaaaaa", T0, conversation("task"))
+    code = (
+        "import sys; from pathlib import Path; from arcan_core.store import list_sessions; "
+        f"assert len(list_sessions(Path({str(tmp_path)!r}))) == 1; "
+        "print('pydantic' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -256,7 +256,7 @@ def test_secrets_never_reach_the_log(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 
 def _meta(paths: ProjectPaths) -> SessionMeta:
-    return SessionMeta.model_validate_json(paths.session_meta(header().session_id).read_bytes())
+    return SessionMeta.loads(paths.session_meta(header().session_id).read_bytes())
 
 
 def test_sync_points_rewrite_the_listing_sidecar(tmp_path: Path) -> None:

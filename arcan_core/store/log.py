@@ -34,9 +34,10 @@ from arcan_core.protocol.events import (
     TurnFinished,
     TurnStarted,
 )
-from arcan_core.store.index import SummaryTracker, write_meta
 from arcan_core.store.lock import SessionLock
 from arcan_core.store.reader import LoadedSession, load_session
+from arcan_core.store.summary import write_meta
+from arcan_core.store.tracker import SummaryTracker
 
 if TYPE_CHECKING:
     from collections.abc import Callable

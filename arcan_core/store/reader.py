@@ -16,6 +16,7 @@ are validated straight from bytes, which keeps loading a 10,000-event log well u
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -106,6 +107,15 @@ def parse_header_line(line: bytes) -> SessionHeader:
         raise UnreadableRecordError(str(error.errors()[0]["msg"])) from None
 
 
+def _drop_warning(number: int, size: int, error: Exception, *, is_tail: bool) -> str:
+    if is_tail:
+        return f"the last record ({size} bytes) was cut short, probably by a crash; it was ignored"
+    return (
+        f"line {number}: an unreadable record ({size} bytes, {error}) was skipped; "
+        "usually a record cut by an earlier crash"
+    )
+
+
 def load_session(path: Path) -> LoadedSession:
     """Load every complete record of the log at ``path``.
 
@@ -138,21 +148,23 @@ def load_session(path: Path) -> LoadedSession:
     warnings: list[str] = []
     dropped = 0
     last = len(lines) - 1
-    for number, line in enumerate(lines[1:], start=2):
-        if not line:
-            continue
-        try:
-            events.append(parse_event_line(line))
-        except UnreadableRecordError as error:
-            is_tail = number - 1 == last and not ends_with_newline
-            dropped += len(line) + (0 if is_tail else 1)
-            if is_tail:
-                warnings.append(
-                    f"the last record ({len(line)} bytes) was cut short, probably by a crash; "
-                    "it was ignored"
-                )
-            else:
-                warnings.append(f"line {number}: an unreadable record ({error}) was skipped")
+    # Parsing allocates many objects and no reference cycles; without this, the cyclic collector
+    # runs dozens of full passes over them and loading takes twice as long.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for number, line in enumerate(lines[1:], start=2):
+            if not line:
+                continue
+            try:
+                events.append(parse_event_line(line))
+            except UnreadableRecordError as error:
+                is_tail = number - 1 == last and not ends_with_newline
+                dropped += len(line) + (0 if is_tail else 1)
+                warnings.append(_drop_warning(number, len(line), error, is_tail=is_tail))
+    finally:
+        if collecting:
+            gc.enable()
     return LoadedSession(
         header=header,
         events=events,

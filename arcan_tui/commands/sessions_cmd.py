@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     sessions = list_sessions(project_dir(args))
     if args.json:
-        payload = [summary.model_dump(mode="json") for summary in sessions]
+        payload = [summary.to_json() for summary in sessions]
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
         return 0
     if not sessions:
