@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from arcan_core.errors import ConfigError, OverloadedError, StreamError
-from arcan_core.protocol.messages import Message, TextBlock
+from arcan_core.protocol.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock
 from arcan_core.providers.base import (
     ProviderRequest,
     ProviderSettings,
@@ -21,8 +21,14 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
+from arcan_core.providers.demo import DEMO_FILE, demo_step
 from arcan_core.providers.registry import create_provider
-from arcan_core.providers.scripted import DEMO_SCRIPT, ScriptedProvider, load_script
+from arcan_core.providers.scripted import (
+    ScriptedProvider,
+    ScriptStep,
+    ScriptToolCall,
+    load_script,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -135,18 +141,83 @@ def test_missing_script_is_a_config_error(tmp_path: Path) -> None:
         ScriptedProvider(ProviderSettings(name="scripted", script_path=str(tmp_path / "no")))
 
 
-async def test_demo_writes_reads_edits_and_repeats() -> None:
-    provider = ScriptedProvider(ProviderSettings(name="scripted"))
-    names = []
-    for _ in DEMO_SCRIPT.steps:
-        events = await collect(provider)
-        names += [e.name for e in events if isinstance(e, ToolCallBegin)]
-    assert names == ["write", "read", "edit"]
-    again = await collect(provider)
-    assert [e.name for e in again if isinstance(e, ToolCallBegin)] == ["write"]
+def demo_request(*messages: Message) -> ProviderRequest:
+    return REQUEST.model_copy(update={"messages": (*REQUEST.messages, *messages)})
 
 
-def test_demo_edit_matches_the_written_content() -> None:
-    write, _, edit = (step.tool_calls[0] for step in DEMO_SCRIPT.steps[:3])
+def after(call: ToolUseBlock, result: str, *, error: bool = False) -> tuple[Message, Message]:
+    return (
+        Message(role="assistant", content=(call,)),
+        Message(
+            role="user",
+            content=(ToolResultBlock(tool_use_id=call.id, content=result, is_error=error),),
+        ),
+    )
+
+
+def only_call(step: ScriptStep) -> ScriptToolCall:
+    [call] = step.tool_calls
+    return call
+
+
+def test_demo_reads_first_then_writes_a_missing_file_then_edits() -> None:
+    first = demo_step(REQUEST)
+    assert only_call(first).name == "read"
+    read = ToolUseBlock(id="c1", name="read", input=only_call(first).args)
+    missing = demo_step(demo_request(*after(read, "arcan_demo.py does not exist", error=True)))
+    write = only_call(missing)
+    assert (write.name, write.args["path"]) == ("write", DEMO_FILE)
+    written = ToolUseBlock(id="c2", name="write", input=write.args)
+    edit = only_call(demo_step(demo_request(*after(written, "Created arcan_demo.py"))))
+    assert edit.name == "edit"
     assert edit.args["old"] in write.args["content"]
-    assert edit.args["path"] == write.args["path"]
+    done = demo_step(
+        demo_request(*after(ToolUseBlock(id="c3", name="edit", input=edit.args), "Edited"))
+    )
+    assert not done.tool_calls
+    assert done.text is not None
+    assert "ANTHROPIC_API_KEY" in done.text
+
+
+def test_demo_edit_flips_the_greeting_each_run() -> None:
+    read = ToolUseBlock(id="c1", name="read", input={"path": DEMO_FILE})
+    plain = only_call(demo_step(demo_request(*after(read, '  5\treturn "Hello, " + name'))))
+    fancy = only_call(demo_step(demo_request(*after(read, '  5\treturn f"Hello, {name}!"'))))
+    assert (plain.args["old"], plain.args["new"]) == (fancy.args["new"], fancy.args["old"])
+    other = demo_step(demo_request(*after(read, "something else entirely")))
+    assert not other.tool_calls
+
+
+def test_demo_stops_politely_when_a_call_is_refused() -> None:
+    write = ToolUseBlock(id="c2", name="write", input={"path": DEMO_FILE})
+    step = demo_step(demo_request(*after(write, "denied by the user", error=True)))
+    assert not step.tool_calls
+    assert step.text is not None
+    assert "denied by the user" in step.text
+
+
+def test_demo_starts_over_on_a_new_prompt() -> None:
+    read = ToolUseBlock(id="c1", name="read", input={"path": DEMO_FILE})
+    prompt = Message(role="user", content=(TextBlock(text="again"),))
+    step = demo_step(demo_request(*after(read, "x", error=True), prompt))
+    assert only_call(step).name == "read"
+
+
+def test_demo_end_to_end_with_the_real_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arcan_tui.cli import main  # noqa: PLC0415 - the whole application, only here
+
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / "home" / name))
+    tmp_path = tmp_path / "project"
+    tmp_path.mkdir()
+
+    argv = ["exec", "--provider", "scripted", "--mode", "full-auto", "-C", str(tmp_path)]
+    assert main([*argv, "show me"]) == 0
+    first = (tmp_path / DEMO_FILE).read_text(encoding="utf-8")
+    assert 'return f"Hello, {name}!"' in first
+    assert main([*argv, "again"]) == 0
+    second = (tmp_path / DEMO_FILE).read_text(encoding="utf-8")
+    assert 'return "Hello, " + name' in second
+    assert "ANTHROPIC_API_KEY" in capsys.readouterr().out

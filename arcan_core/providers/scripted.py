@@ -1,8 +1,9 @@
 """The scripted provider: replays a transcript file through the ordinary stream-event path.
 
 It serves tests (a deterministic model), demos, and trying arcan without an API key:
-``arcan --provider scripted`` with no script plays a built-in demo that writes, reads and edits a
-small file, so a new user sees streaming text, thinking, tool calls, approvals and diffs.
+``arcan --provider scripted`` with no script plays a built-in demo (``demo.py``) that reads a small
+file, creates it if missing, and edits it, so a new user sees streaming text, thinking, tool
+calls, approvals and diffs.
 
 Script format
 -------------
@@ -77,7 +78,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
 __all__ = [
-    "DEMO_SCRIPT",
     "Script",
     "ScriptError",
     "ScriptStep",
@@ -200,69 +200,6 @@ def _bad_json(source: str, line: int, msg: str) -> ConfigError:
     )
 
 
-_DEMO_FILE = "arcan_demo.py"
-_DEMO_CONTENT = '''"""A tiny file the arcan demo writes, reads and edits."""
-
-
-def greet(name: str) -> str:
-    return "Hello, " + name
-
-
-if __name__ == "__main__":
-    print(greet("world"))
-'''
-
-DEMO_SCRIPT = Script(
-    repeat=True,
-    steps=(
-        ScriptStep(
-            thinking=(
-                "This is the scripted demo: no model is involved. I will create a small Python "
-                "file, read it back, and improve it with an edit."
-            ),
-            text=(
-                "Hi! I'm arcan running the **built-in demo** (no API key needed). "
-                f"I'll create `{_DEMO_FILE}` to show how I work with files."
-            ),
-            tool_calls=(
-                ScriptToolCall(name="write", args={"path": _DEMO_FILE, "content": _DEMO_CONTENT}),
-            ),
-            chunk_delay_s=0.015,
-        ),
-        ScriptStep(
-            text="Now let me read it back before changing anything.",
-            tool_calls=(ScriptToolCall(name="read", args={"path": _DEMO_FILE}),),
-            chunk_delay_s=0.015,
-        ),
-        ScriptStep(
-            thinking="String concatenation works, but an f-string reads better.",
-            text="I'll switch the greeting to an f-string.",
-            tool_calls=(
-                ScriptToolCall(
-                    name="edit",
-                    args={
-                        "path": _DEMO_FILE,
-                        "old": 'return "Hello, " + name',
-                        "new": 'return f"Hello, {name}!"',
-                    },
-                ),
-            ),
-            chunk_delay_s=0.015,
-        ),
-        ScriptStep(
-            text=(
-                f"Done: `{_DEMO_FILE}` now uses an f-string.\n\n"
-                "That was the whole loop: think, call tools, see results, edit. To use a real "
-                "model, set `ANTHROPIC_API_KEY` or `OPENAI_API_KEY`, or point `--provider local` "
-                "at llama.cpp, Ollama, vLLM or LM Studio."
-            ),
-            chunk_delay_s=0.015,
-        ),
-    ),
-)
-"""The demo played by ``--provider scripted`` without a script file."""
-
-
 def _estimate_tokens(text: str) -> int:
     # About four characters per token: good enough for meters in demos and tests.
     return max(1, len(text) // 4) if text else 0
@@ -293,12 +230,10 @@ class ScriptedProvider(Provider):
 
     def __init__(self, settings: ProviderSettings, *, script: Script | None = None) -> None:
         super().__init__(settings)
-        if script is not None:
-            self.script = script
-        elif settings.script_path is not None:
-            self.script = load_script(settings.script_path)
-        else:
-            self.script = DEMO_SCRIPT
+        if script is None and settings.script_path is not None:
+            script = load_script(settings.script_path)
+        self.script: Script | None = script
+        """The transcript, or ``None`` for the built-in demo (see ``demo.py``)."""
         self._next = 0
 
     @property
@@ -306,7 +241,12 @@ class ScriptedProvider(Provider):
         """How many steps were started so far."""
         return self._next
 
-    def _take_step(self) -> tuple[int, ScriptStep]:
+    def _take_step(self, request: ProviderRequest) -> tuple[int, ScriptStep]:
+        if self.script is None:
+            from arcan_core.providers.demo import demo_step  # noqa: PLC0415 - demo imports us
+
+            self._next += 1
+            return self._next - 1, demo_step(request)
         steps = self.script.steps
         if self._next >= len(steps):
             if not self.script.repeat or not steps:
@@ -321,7 +261,7 @@ class ScriptedProvider(Provider):
 
     async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
         """Play the next step of the script as stream events."""
-        index, step = self._take_step()
+        index, step = self._take_step(request)
         if step.delay_s:
             await asyncio.sleep(step.delay_s)
         output: list[str] = []
