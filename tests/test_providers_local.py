@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from arcan_core.errors import NetworkError
+from arcan_core.errors import BadRequestError, NetworkError
 from arcan_core.protocol.messages import Message, TextBlock, Usage
 from arcan_core.providers.base import (
     ProviderRequest,
@@ -210,3 +210,14 @@ async def test_tool_call_names_arrive_with_begin(server: LoopbackModelServer) ->
     [begin] = [e for e in events if isinstance(e, ToolCallBegin)]
     assert begin.name == "bash"
     assert begin.call_id.startswith("call_")
+
+
+async def test_a_url_without_scheme_fails_at_once_with_a_hint() -> None:
+    provider = local("localhost:8080/v1")
+    events, error = await run_until_error(provider, REQUEST)
+    await provider.aclose()
+    assert isinstance(error, BadRequestError)
+    assert "not a valid http(s) URL" in error.message
+    assert error.hint is not None
+    assert "--base-url" in error.hint
+    assert events == []  # not retried

@@ -298,8 +298,14 @@ def error_from_response(
 
 
 def _transport_error(
-    error: httpx.TransportError, ctx: ErrorContext, read_timeout: float
-) -> NetworkError:
+    error: httpx.TransportError | httpx.InvalidURL, ctx: ErrorContext, read_timeout: float
+) -> ProviderError:
+    if isinstance(error, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        # A malformed endpoint fails the same way every time: not worth a retry.
+        return BadRequestError(
+            f"the endpoint for {ctx.provider} is not a valid http(s) URL: {error}",
+            hint="pass --base-url http://HOST:PORT/... (or fix base_url in the config)",
+        )
     if isinstance(error, httpx.ReadTimeout):
         return NetworkError(
             f"{ctx.provider} sent nothing for {read_timeout:g} s",
@@ -329,6 +335,11 @@ async def iter_sse(
                 yield event
     except httpx.TransportError as error:
         raise _transport_error(error, ctx, read_timeout_s) from error
+    except httpx.DecodingError as error:
+        raise StreamError(
+            f"{ctx.provider} sent a body that could not be decoded: {error}",
+            hint="retry; if it persists, check proxies between arcan and the provider",
+        ) from error
     for event in decoder.close():
         yield event
 
@@ -474,10 +485,10 @@ class HttpProvider(Provider):
                         response.status_code, response.headers, raw, ctx=self.error_context
                     )
                 yield response
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.InvalidURL) as error:
             raise self._transport_error(error) from error
 
-    def _transport_error(self, error: httpx.TransportError) -> NetworkError:
+    def _transport_error(self, error: httpx.TransportError | httpx.InvalidURL) -> ProviderError:
         return _transport_error(error, self.error_context, self.settings.read_timeout_s)
 
     def _events(self, response: httpx.Response) -> AsyncGenerator[SSEEvent, None]:
@@ -492,7 +503,7 @@ class HttpProvider(Provider):
         """``GET /models`` and return the ids, in the order the provider lists them."""
         try:
             response = await self.client.get(self._models_url(), headers=self._headers())
-        except httpx.TransportError as error:
+        except (httpx.TransportError, httpx.InvalidURL) as error:
             raise self._transport_error(error) from error
         if response.status_code >= 400:
             raise error_from_response(
