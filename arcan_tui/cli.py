@@ -5,21 +5,38 @@ module defines ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int`` and 
 imports inside ``run`` so that ``arcan --version`` and ``arcan exec`` stay fast.
 
 Exit codes: 0 success, 1 the task failed, 2 usage or configuration error, 130 interrupted.
+
+Start-up: ``arcan --version`` is answered before anything else loads, so this module imports
+only what Python has loaded at start anyway (``os``, ``sys``, ``importlib``); ``argparse``,
+``pathlib`` and ``typing`` load inside the functions that need them.
 """
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import os
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, Protocol, cast
 
 from arcan_core import __version__
 
+TYPE_CHECKING = False  # not typing.TYPE_CHECKING: importing typing costs milliseconds at start
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Sequence
+    from pathlib import Path
+    from typing import NoReturn, Protocol
+
+    class CommandModule(Protocol):
+        """What a module in ``arcan_tui.commands`` provides."""
+
+        HELP: str
+
+        def add_arguments(self, parser: argparse.ArgumentParser) -> None:
+            """Add the command's own arguments."""
+
+        def run(self, args: argparse.Namespace) -> int:
+            """Run the command and return its exit code."""
+
 
 __all__ = ["COMMANDS", "build_parser", "config_flags", "main", "project_dir"]
 
@@ -27,18 +44,6 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
-
-
-class CommandModule(Protocol):
-    """What a module in ``arcan_tui.commands`` provides."""
-
-    HELP: str
-
-    def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-        """Add the command's own arguments."""
-
-    def run(self, args: argparse.Namespace) -> int:
-        """Run the command and return its exit code."""
 
 
 COMMANDS: dict[str, str] = {
@@ -57,13 +62,17 @@ DEFAULT_COMMAND = "arcan_tui.commands.tui_cmd"
 MODES = ("plan", "ask", "auto-edit", "full-auto")
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line plus a hint (exit 2), not a usage dump."""
+def _parser(*, prog: str, description: str) -> argparse.ArgumentParser:
+    """Return an argparse parser that reports a usage error as one line plus a hint (exit 2)."""
+    import argparse  # noqa: PLC0415 - not needed for `arcan --version`
 
-    def error(self, message: str) -> NoReturn:
-        from arcan_core.errors import UsageError  # noqa: PLC0415 - only on the error path
+    from arcan_core.errors import UsageError  # noqa: PLC0415
 
-        raise UsageError(message, hint=f"see `{self.prog} --help`")
+    class Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            raise UsageError(message, hint=f"see `{self.prog} --help`")
+
+    return Parser(prog=prog, description=description)
 
 
 def config_flags(args: argparse.Namespace) -> dict[str, object]:
@@ -82,6 +91,8 @@ def project_dir(args: argparse.Namespace) -> Path:
     Raises:
         UsageError: ``--cwd`` names no directory.
     """
+    from pathlib import Path  # noqa: PLC0415 - not needed for `arcan --version`
+
     given = getattr(args, "cwd", None)
     path = Path(given).expanduser() if given else Path.cwd()
     if not path.is_dir():
@@ -92,7 +103,8 @@ def project_dir(args: argparse.Namespace) -> Path:
 
 
 def _load(module_name: str) -> CommandModule:
-    return cast("CommandModule", importlib.import_module(module_name))
+    module: CommandModule = importlib.import_module(module_name)
+    return module
 
 
 def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) -> None:
@@ -101,6 +113,8 @@ def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) 
     A subcommand's parser passes ``defaults=False``: its unset flags then leave the namespace
     alone, so ``arcan --model X sessions`` keeps the ``X`` given before the subcommand.
     """
+    import argparse  # noqa: PLC0415 - not needed for `arcan --version`
+
     unset = None if defaults else argparse.SUPPRESS
     parser.add_argument(
         "--provider", metavar="NAME", default=unset, help="model provider (anthropic, openai, …)"
@@ -118,7 +132,7 @@ def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) 
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full parser, loading every command module (they are light)."""
-    parser = _Parser(
+    parser = _parser(
         prog="arcan",
         description="A terminal coding agent that works until your checks read green.",
     )
