@@ -51,6 +51,7 @@ COMMANDS: dict[str, str] = {
     "sessions": "arcan_tui.commands.sessions_cmd",
     "config": "arcan_tui.commands.config_cmd",
     "mcp": "arcan_tui.commands.mcp_cmd",
+    "acp": "arcan_tui.commands.acp_cmd",
     "shell": "arcan_tui.commands.shell_cmd",
     "models": "arcan_tui.commands.models_cmd",
 }

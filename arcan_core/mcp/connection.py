@@ -153,6 +153,10 @@ class McpConnection:
         """The file the server's stderr goes to (stdio servers only)."""
         return None if self.spec.config.url else self._log_path
 
+    def report(self, message: str) -> None:
+        """Pass a one-line message about this server to the session's ``notify``."""
+        self._notify(f"MCP server {self.name!r}: {message}")
+
     async def ensure_started(self) -> tuple[McpToolInfo, ...]:
         """Start the server if it is not running, and return its tools.
 
@@ -336,7 +340,7 @@ class McpConnection:
             self._error = f"disabled after {self._failures} failures; last: {detail}"
         else:
             self._state, self._error = state, detail
-        self._notify(f"MCP server {self.name!r}: {self._error}")
+        self.report(self._error)
 
     def _stderr_tail(self, lines: int = 3) -> str:
         if self.spec.config.url:

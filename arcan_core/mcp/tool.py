@@ -15,9 +15,11 @@ import hashlib
 import re
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
 from pydantic import BaseModel, ConfigDict
 
-from arcan_core.tools.base import Tool, ToolContext, ToolResult
+from arcan_core.tools.base import Tool, ToolCategory, ToolContext, ToolResult
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -39,8 +41,10 @@ class McpArguments(BaseModel):
 class McpTool(Tool[McpArguments]):
     """Base of the classes ``make_tools`` builds; each binds one server tool.
 
-    Class attributes set per tool: ``name`` (qualified), ``description``, ``read_only`` (the
-    server's ``readOnlyHint``), ``server`` and ``remote_name`` (what to call), and ``schema``.
+    Class attributes set per tool: ``name`` (qualified), ``description``, ``read_only`` and
+    ``category`` (from the server's ``readOnlyHint``: ``read``, else ``execute``, so the approval
+    policy treats an MCP tool like a command unless the server says it only reads), ``server`` and
+    ``remote_name`` (what to call), and ``schema``.
     """
 
     name: ClassVar[str] = "mcp"
@@ -49,13 +53,19 @@ class McpTool(Tool[McpArguments]):
     server: ClassVar[str] = ""
     remote_name: ClassVar[str] = ""
     schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
+    category: ClassVar[ToolCategory] = "execute"
 
     def __init__(self, connection: McpConnection) -> None:
         self._connection = connection
 
     @classmethod
     def input_schema(cls) -> dict[str, Any]:
-        """Return the server's JSON Schema for this tool."""
+        """Return the server's JSON Schema for this tool, as the model sees it."""
+        return {key: value for key, value in cls.schema.items() if key != "$schema"}
+
+    @classmethod
+    def validation_schema(cls) -> dict[str, Any]:
+        """Return the server's JSON Schema: calls are checked against exactly what it accepts."""
         return cls.schema
 
     async def run(self, args: McpArguments, ctx: ToolContext) -> ToolResult:
@@ -92,12 +102,19 @@ def make_tools(
     """Build one ``McpTool`` per listed tool of ``connection``."""
     tools: list[McpTool] = []
     for info in infos:
+        try:
+            Draft202012Validator.check_schema(info.input_schema)
+        except SchemaError as error:
+            # One broken schema must not keep the server's other tools (or the session) out.
+            connection.report(f"tool {info.name!r} has an invalid input schema: {error.message}")
+            continue
         qualified = qualified_name(connection.name, info.name, taken)
         description = info.description or f"{info.name} (MCP server {connection.name})"
         attributes: dict[str, Any] = {
             "name": qualified,
             "description": f"[MCP {connection.name}] {description}",
             "read_only": info.read_only,
+            "category": "read" if info.read_only else "execute",
             "server": connection.name,
             "remote_name": info.name,
             "schema": info.input_schema,

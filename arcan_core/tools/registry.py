@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from arcan_core.errors import ConfigError
 from arcan_core.providers.base import ToolSpec
 from arcan_core.tools.base import Tool  # noqa: TC001 - used at run time by isinstance checks
-from arcan_core.tools.schema import build_schemas
 from arcan_core.tools.validation import ToolValidator
 
 if TYPE_CHECKING:
@@ -44,14 +43,15 @@ class ToolRegistry:
                 f"two tools are named {instance.name!r}",
                 hint="rename one of them (MCP tools are prefixed with their server's name)",
             )
-        schemas = build_schemas(instance.input_model)
+        # Through the tool's own hooks: a built-in derives both schemas from its input model,
+        # an MCP tool returns the schema its server listed.
         self._validators[instance.name] = ToolValidator(
-            instance.name, schemas.validation, instance.input_model
+            instance.name, instance.validation_schema(), instance.input_model
         )
         self._specs[instance.name] = ToolSpec(
             name=instance.name,
             description=instance.description,
-            input_schema=schemas.model_facing,
+            input_schema=instance.input_schema(),
         )
         self._tools[instance.name] = instance
         return instance
