@@ -6,7 +6,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from arcan_core.config.secrets import api_key, key_file_path, redact, secret_env_names
+from arcan_core.config.secrets import (
+    Redactor,
+    api_key,
+    key_file_path,
+    redact,
+    secret_env_names,
+)
 from arcan_core.errors import SecretFileError
 
 if TYPE_CHECKING:
@@ -108,3 +114,10 @@ def test_keys_handed_out_are_redacted_even_from_the_file(tmp_path: Path) -> None
     value = api_key("ANTHROPIC_API_KEY", env={}, key_file=path)
     assert value is not None
     assert redact(f"error: bad key {value}", env={}) == "error: bad key [REDACTED]"
+
+
+def test_a_redactor_built_before_a_key_was_looked_up_still_scrubs_it(tmp_path: Path) -> None:
+    scrub = Redactor(env={})
+    path = key_file(tmp_path, 'OPENAI_API_KEY = "late-looked-up-key-42"\n')
+    assert api_key("OPENAI_API_KEY", env={}, key_file=path) == "late-looked-up-key-42"
+    assert scrub("leak: late-looked-up-key-42") == "leak: [REDACTED]"

@@ -147,18 +147,28 @@ def api_key(
     return value
 
 
+def _handed_out_count() -> int:
+    return len(_handed_out)
+
+
 class Redactor:
     """A compiled scrubber for one environment: one regular expression, applied in one pass.
 
     Build one per long-lived writer (the session log) and call it per line; ``redact`` builds one
-    per call for occasional use.
+    per call for occasional use. A key ``api_key`` hands out later is picked up on the next call.
     """
 
     def __init__(self, env: Mapping[str, str] | None = None, *, extra: Iterable[str] = ()) -> None:
         source = os.environ if env is None else env
-        values = {value for name, value in source.items() if is_secret_name(name) and value.strip()}
-        values.update(_handed_out)
-        values.update(extra)
+        self._base = {
+            value for name, value in source.items() if is_secret_name(name) and value.strip()
+        }
+        self._base.update(extra)
+        self._compile()
+
+    def _compile(self) -> None:
+        self._seen = _handed_out_count()
+        values = self._base | _handed_out
         literal = sorted(
             (value for value in values if len(value) >= MIN_SECRET_LENGTH), key=len, reverse=True
         )
@@ -175,6 +185,8 @@ class Redactor:
 
     def __call__(self, text: str) -> str:
         """Return ``text`` with every secret replaced by ``[REDACTED]``."""
+        if self._seen != _handed_out_count():
+            self._compile()  # a key was looked up after this redactor was built
         text = self._pattern.sub(REDACTED, text)
         if "://" in text:
             text = _URL_CREDENTIALS.sub(rf"\g<scheme>{REDACTED}@", text)
