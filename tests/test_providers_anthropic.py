@@ -570,3 +570,19 @@ async def test_server_error_class_for_5xx(
     await provider.aclose()
     assert isinstance(error, ServerError)
     assert error.retryable
+
+
+async def test_valid_json_of_the_wrong_shape_is_a_stream_error(
+    server: LoopbackModelServer, provider: AnthropicProvider
+) -> None:
+    frames = (
+        (
+            b'event: content_block_start\ndata: {"type":"content_block_start","index":0,'
+            b'"content_block":{"type":"tool_use"}}\n\n'
+        ),
+    )
+    server.enqueue(Raw(frames))
+    _, error = await run_until_error(provider, HELLO)
+    assert isinstance(error, StreamError)
+    assert "unexpected shape" in error.message
+    assert len(server.requests) == 1

@@ -221,3 +221,16 @@ async def test_a_url_without_scheme_fails_at_once_with_a_hint() -> None:
     assert error.hint is not None
     assert "--base-url" in error.hint
     assert events == []  # not retried
+
+
+async def test_server_without_a_model_list_gets_the_placeholder_name(
+    server: LoopbackModelServer,
+) -> None:
+    server.models = []
+    server.enqueue(Reply(text="ok"))
+    provider = local(server.openai_base_url)
+    request = REQUEST.model_copy(update={"model": LocalProvider.default_model})
+    _, reply = await run_stream(provider, request)
+    await provider.aclose()
+    assert reply.text == "ok"
+    assert server.requests[-1].json["model"] == LocalProvider.default_model

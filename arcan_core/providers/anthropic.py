@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from arcan_core.errors import NetworkError
 from arcan_core.protocol.messages import (
     ImageBlock,
     Message,
@@ -41,7 +40,13 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
-from arcan_core.providers.http import ErrorContext, HttpProvider, error_from_body, parse_json
+from arcan_core.providers.http import (
+    ErrorContext,
+    HttpProvider,
+    error_from_body,
+    parse_json,
+    truncated,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -193,6 +198,12 @@ class AnthropicStreamMapper:
             raise error_from_body(data, ctx=self._ctx)
         return []
 
+    def close(self) -> list[StreamEvent]:
+        """The body ended: fine after ``message_stop``, a cut otherwise."""
+        if not self.finished:
+            raise truncated(self._ctx)
+        return []
+
     def _delta(self, data: dict[str, Any]) -> list[StreamEvent]:
         delta = data.get("delta", {})
         kind = delta.get("type")
@@ -266,13 +277,9 @@ class AnthropicProvider(HttpProvider):
     async def _attempt(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         mapper = AnthropicStreamMapper(self.error_context)
         url = f"{self._api_root}/v1/messages"
-        async with self._open(url, build_body(request)) as response:
-            async with contextlib.aclosing(self._events(response)) as events:
-                async for sse in events:
-                    for event in mapper.feed(sse):
-                        yield event
-            if not mapper.finished:
-                raise NetworkError(
-                    "Anthropic ended the stream before the reply was complete",
-                    hint="retry; the partial reply was kept",
-                )
+        async with (
+            self._open(url, build_body(request)) as response,
+            contextlib.aclosing(self._mapped(response, mapper)) as events,
+        ):
+            async for event in events:
+                yield event

@@ -66,6 +66,7 @@ __all__ = [
     "iter_sse",
     "parse_retry_after",
     "redact_headers",
+    "truncated",
     "with_retries",
 ]
 
@@ -89,6 +90,17 @@ class StreamMapper(Protocol):
 
     def feed(self, sse: SSEEvent, /) -> list[StreamEvent]:
         """Map one SSE event; raise ``ProviderError`` for an error the stream reports."""
+
+    def close(self) -> list[StreamEvent]:
+        """The body ended: return the last events, or raise if the reply was cut short."""
+
+
+def truncated(ctx: ErrorContext) -> NetworkError:
+    """The error for a stream that ended before the API's end-of-reply event."""
+    return NetworkError(
+        f"{ctx.provider} ended the stream before the reply was complete",
+        hint="retry; the partial reply was kept",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,6 +507,27 @@ class HttpProvider(Provider):
         return iter_sse(
             response, ctx=self.error_context, read_timeout_s=self.settings.read_timeout_s
         )
+
+    async def _mapped(
+        self, response: httpx.Response, mapper: StreamMapper
+    ) -> AsyncGenerator[StreamEvent, None]:
+        """Yield ``mapper``'s events for the SSE body of ``response``, then its closing ones."""
+        async with contextlib.aclosing(self._events(response)) as events:
+            async for sse in events:
+                for event in self._feed(mapper, sse):
+                    yield event
+        for event in mapper.close():
+            yield event
+
+    def _feed(self, mapper: StreamMapper, sse: SSEEvent) -> list[StreamEvent]:
+        try:
+            return mapper.feed(sse)
+        except (KeyError, TypeError, AttributeError, ValueError) as error:
+            # Valid JSON of the wrong shape: the endpoint does not speak this API (or changed it).
+            raise StreamError(
+                f"{self.label} sent a {sse.event!r} event of unexpected shape",
+                hint="check that the base URL points at the API this provider speaks",
+            ) from error
 
     def _models_url(self) -> str:
         return f"{self.base_url}/models"

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from arcan_core.errors import NetworkError
+from arcan_core.errors import BadRequestError, NetworkError, StreamError
 from arcan_core.providers.openai_chat import OpenAIChatProvider
 
 if TYPE_CHECKING:
@@ -118,7 +118,12 @@ class LocalProvider(OpenAIChatProvider):
         if request.model and request.model != self.default_model:
             return request.model
         if self._resolved_model is None:
-            models = await self.list_models()
+            try:
+                models = await self.list_models()
+            except (BadRequestError, StreamError):
+                # No usable model list (an older server): llama.cpp-style servers ignore the
+                # name, so the placeholder is as good as any.
+                models = []
             self._resolved_model = models[0] if models else request.model
         return self._resolved_model
 

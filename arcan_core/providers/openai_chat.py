@@ -18,7 +18,6 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from arcan_core.errors import NetworkError
 from arcan_core.protocol.messages import (
     ImageBlock,
     Message,
@@ -39,7 +38,13 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
-from arcan_core.providers.http import ErrorContext, HttpProvider, error_from_body, parse_json
+from arcan_core.providers.http import (
+    ErrorContext,
+    HttpProvider,
+    error_from_body,
+    parse_json,
+    truncated,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator
@@ -227,10 +232,7 @@ class ChatStreamMapper:
         if self.finished:
             return []
         if self._finish is None:
-            raise NetworkError(
-                f"{self._ctx.provider} ended the stream before the reply was complete",
-                hint="retry; the partial reply was kept",
-            )
+            raise truncated(self._ctx)
         return self._end()
 
 
@@ -271,10 +273,9 @@ class OpenAIChatProvider(HttpProvider):
         body = build_chat_body(request, max_tokens_field=self.max_tokens_field)
         body["model"] = model
         mapper = ChatStreamMapper(self.error_context)
-        async with self._open(f"{self.base_url}/chat/completions", body) as response:
-            async with contextlib.aclosing(self._events(response)) as events:
-                async for sse in events:
-                    for event in mapper.feed(sse):
-                        yield event
-            for event in mapper.close():
+        async with (
+            self._open(f"{self.base_url}/chat/completions", body) as response,
+            contextlib.aclosing(self._mapped(response, mapper)) as events,
+        ):
+            async for event in events:
                 yield event

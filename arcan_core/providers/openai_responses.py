@@ -21,7 +21,6 @@ import contextlib
 import json
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
-from arcan_core.errors import NetworkError
 from arcan_core.protocol.messages import (
     ImageBlock,
     Message,
@@ -43,7 +42,13 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
-from arcan_core.providers.http import ErrorContext, HttpProvider, error_from_body, parse_json
+from arcan_core.providers.http import (
+    ErrorContext,
+    HttpProvider,
+    error_from_body,
+    parse_json,
+    truncated,
+)
 from arcan_core.providers.models import model_info
 
 if TYPE_CHECKING:
@@ -185,6 +190,12 @@ class ResponsesStreamMapper:
         handler = self._handlers.get(data.get("type", sse.event))
         return handler(self, data) if handler else []
 
+    def close(self) -> list[StreamEvent]:
+        """The body ended: fine after ``response.completed``, a cut otherwise."""
+        if not self.finished:
+            raise truncated(self._ctx)
+        return []
+
     def _text(self, data: dict[str, Any]) -> list[StreamEvent]:
         return [TextChunk(text=data["delta"])] if data.get("delta") else []
 
@@ -311,13 +322,9 @@ class OpenAIResponsesProvider(HttpProvider):
         reasoning = model_info(self.name, request.model).supports_thinking
         body = build_responses_body(request, reasoning=reasoning)
         mapper = ResponsesStreamMapper(self.error_context)
-        async with self._open(f"{self.base_url}/responses", body) as response:
-            async with contextlib.aclosing(self._events(response)) as events:
-                async for sse in events:
-                    for event in mapper.feed(sse):
-                        yield event
-            if not mapper.finished:
-                raise NetworkError(
-                    "OpenAI ended the stream before the reply was complete",
-                    hint="retry; the partial reply was kept",
-                )
+        async with (
+            self._open(f"{self.base_url}/responses", body) as response,
+            contextlib.aclosing(self._mapped(response, mapper)) as events,
+        ):
+            async for event in events:
+                yield event
