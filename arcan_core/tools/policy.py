@@ -170,6 +170,7 @@ _WRITERS = frozenset(
     {"tee", "cp", "mv", "rm", "ln", "chmod", "chown", "touch", "truncate", "install", "sed", "dd"}
 )
 _PRIVILEGE = frozenset({"sudo", "doas", "su", "pkexec"})
+_FORK_BOMB = re.compile(r"(\w+|:)\(\)\s*\{[^}]*\1\s*\|\s*\1\s*&")
 _SYSTEM = frozenset({"shutdown", "reboot", "halt", "poweroff", "mkfs", "fdisk", "wipefs"})
 
 
@@ -234,14 +235,14 @@ def _system_danger(cmd: ShellCommand) -> str | None:
         for t in cmd.redirect_targets
     ):
         return f"writes a raw device: {cmd.text}"
-    if ":(){" in cmd.text.replace(" ", ""):
-        return "a fork bomb"
     return None
 
 
 def shell_danger(line: str, workspace: Path, home: Path | None = None) -> str | None:
     """Return why the command line is dangerous whatever the mode, or ``None``."""
     home = home or Path.home()
+    if _FORK_BOMB.search(line):
+        return "a fork bomb"
     commands, _ = analyse(line)
     for cmd in commands:
         reason = _rm_danger(cmd, workspace, home) or _git_danger(cmd) or _system_danger(cmd)

@@ -22,6 +22,16 @@ _WRAPPERS = frozenset(
     {"sudo", "doas", "env", "command", "builtin", "exec", "nice", "nohup", "time", "stdbuf"}
 )
 _WRAPPERS_WITH_ARG = frozenset({"timeout", "ionice", "chrt", "taskset"})
+_VALUE_FLAGS: dict[str, frozenset[str]] = {
+    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D"}),
+    "doas": frozenset({"-u", "-C"}),
+    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir"}),
+    "nice": frozenset({"-n", "--adjustment"}),
+    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
+    "ionice": frozenset({"-c", "-n", "-p"}),
+    "stdbuf": frozenset({"-i", "-o", "-e"}),
+}
+"""Options of wrappers that take a value as the next word (``nice -n 5 cmd``)."""
 _REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", ">&", "<", "<<", "<<<", "<>", "<&"})
 
 
@@ -81,23 +91,30 @@ def _normalize(words: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]
     wrappers: list[str] = []
     while rest:
         head = rest[0]
+        name = Path(head).name
         if "=" in head and head.split("=", 1)[0].isidentifier():
             rest.pop(0)
-        elif Path(head).name in _WRAPPERS:
-            wrappers.append(Path(rest.pop(0)).name)
-            while rest and (rest[0].startswith("-") or "=" in rest[0]):
-                rest.pop(0)
-        elif Path(head).name in _WRAPPERS_WITH_ARG:
-            wrappers.append(Path(rest.pop(0)).name)
-            while rest and rest[0].startswith("-"):
-                rest.pop(0)
-            if rest:
-                rest.pop(0)
+        elif name in _WRAPPERS or name in _WRAPPERS_WITH_ARG:
+            wrappers.append(name)
+            rest.pop(0)
+            _skip_options(rest, _VALUE_FLAGS.get(name, frozenset()))
+            if name in _WRAPPERS_WITH_ARG and rest:
+                rest.pop(0)  # timeout's duration, taskset's mask, ...
         else:
             break
     if rest:
         rest[0] = Path(rest[0]).name
     return tuple(rest), tuple(wrappers)
+
+
+def _skip_options(rest: list[str], value_flags: frozenset[str]) -> None:
+    """Drop a wrapper's options (and the values of those that take one) from ``rest``."""
+    while rest and (rest[0].startswith("-") or ("=" in rest[0] and rest[0][0] != "=")):
+        flag = rest.pop(0)
+        if flag == "--":
+            return
+        if flag in value_flags and rest:
+            rest.pop(0)
 
 
 class _Splitter:

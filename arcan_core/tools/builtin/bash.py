@@ -17,7 +17,8 @@ import contextlib
 import os
 import shutil
 import signal
-from typing import TYPE_CHECKING, ClassVar, Literal
+from pathlib import Path
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -25,9 +26,6 @@ from arcan_core.protocol.events import ToolCallOutput, ToolDisplay
 from arcan_core.tools.base import PreviewKind, Tool, ToolCategory, ToolContext, ToolResult
 from arcan_core.tools.output import HeadTailBuffer
 from arcan_core.tools.sandbox import sandbox_denial
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 __all__ = ["BashInput", "BashTool"]
 
@@ -37,6 +35,7 @@ HEAD_CHARS = 12_000
 TAIL_CHARS = 12_000
 _KILL_GRACE_S = 2.0
 _DRAIN_S = 1.0
+_POLL_S = 0.02
 _CHUNK = 8192
 
 
@@ -59,6 +58,39 @@ class BashInput(BaseModel):
 
 def _shell() -> str:
     return shutil.which("bash") or "/bin/sh"
+
+
+async def _exited(proc: asyncio.subprocess.Process) -> None:
+    """Wait until the shell itself exits.
+
+    ``Process.wait`` also waits for the pipes to close, which a background grandchild can hold
+    open for ever; a pidfd becomes readable the moment the process ends, children or not.
+    """
+    if proc.returncode is not None:
+        return
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (OSError, AttributeError):
+        # No pidfd (old kernel, or the process is already gone): poll the return code.
+        while proc.returncode is None and _running(proc.pid):  # noqa: ASYNC110 - no event to await
+            await asyncio.sleep(_POLL_S)
+        return
+    loop = asyncio.get_running_loop()
+    done = asyncio.Event()
+    loop.add_reader(fd, done.set)
+    try:
+        await done.wait()
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
+def _running(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def _kill_group(pid: int, sig: int) -> None:
@@ -121,13 +153,14 @@ class BashTool(Tool[BashInput]):
         timed_out = False
         try:
             try:
-                await asyncio.wait_for(proc.wait(), timeout)
+                await asyncio.wait_for(_exited(proc), timeout)
             except TimeoutError:
                 timed_out = True
                 await self._stop(proc)
             # Whatever the command left running in its group would hold the pipes open.
             _kill_group(proc.pid, signal.SIGKILL)
             await asyncio.wait(readers, timeout=_DRAIN_S)
+            await proc.wait()
         except asyncio.CancelledError:
             _kill_group(proc.pid, signal.SIGKILL)
             with contextlib.suppress(ProcessLookupError):
@@ -143,10 +176,9 @@ class BashTool(Tool[BashInput]):
     async def _stop(self, proc: asyncio.subprocess.Process) -> None:
         _kill_group(proc.pid, signal.SIGTERM)
         try:
-            await asyncio.wait_for(proc.wait(), _KILL_GRACE_S)
+            await asyncio.wait_for(_exited(proc), _KILL_GRACE_S)
         except TimeoutError:
             _kill_group(proc.pid, signal.SIGKILL)
-            await proc.wait()
 
     @staticmethod
     async def _pump(
