@@ -153,6 +153,18 @@ def test_debug_shows_the_traceback_and_saves_it(env: dict[str, str], project: Pa
     done = arcan("config", env=env, cwd=project)
     assert done.returncode == 2
     assert "Traceback" in done.stderr
-    logs = list((Path(env["XDG_STATE_HOME"]) / "arcan" / "logs").glob("error-*.log"))
+    log_dir = Path(env["XDG_STATE_HOME"]) / "arcan" / "logs"
+    logs = list(log_dir.glob("error-*.log"))
     assert len(logs) == 1
     assert "ConfigError" in logs[0].read_text()
+    assert list(log_dir.glob("debug-*.log"))  # logging goes to a file in debug mode
+
+
+def test_common_flags_work_before_and_after_the_subcommand(
+    env: dict[str, str], project: Path
+) -> None:
+    for args in (["--model", "m1", "config"], ["config", "--model", "m1"]):
+        done = arcan(*args, env=env, cwd=project)
+        (line,) = [line for line in done.stdout.splitlines() if line.startswith("model = ")]
+        assert line.split("#")[0].strip() == 'model = "m1"'
+        assert line.endswith("# command line")
