@@ -280,3 +280,28 @@ async def test_describe_servers_of_a_project(tmp_path: Path) -> None:
     assert {tool.qualified_name for tool in echo.tools} >= {"mcp__echo__echo", "mcp__echo__hang"}
     assert later.state == "disabled"
     assert later.error == "environment variable ARCAN_TEST_UNSET_VARIABLE is not set"
+
+
+async def test_a_server_seen_before_starts_only_when_first_called(
+    tmp_path: Path, notes: list[str]
+) -> None:
+    first = _manager(tmp_path, notes, _spec("echo"))
+    try:
+        assert "mcp__echo__echo" in {tool.name for tool in await first.tools()}
+    finally:
+        await first.aclose()
+
+    again = _manager(tmp_path, notes, _spec("echo"), _spec("other", env={"CHANGED": "1"}))
+    try:
+        tools = {tool.name: tool for tool in await again.tools()}
+        echo = again.connection("echo")
+        assert _state(echo) == "idle"  # offered from the remembered listing, not started
+        assert _state(again.connection("other")) == "ready"  # never seen: started to list
+        assert tools["mcp__echo__echo"].input_schema()["required"] == ["text"]
+        result = await tools["mcp__echo__echo"].run(
+            McpArguments.model_validate({"text": "lazy"}), _context(tmp_path)
+        )
+        assert result.content == "lazy"
+        assert _state(echo) == "ready"
+    finally:
+        await again.aclose()

@@ -4,6 +4,7 @@ Importing this package does not import the MCP SDK; a server's connection loads 
 server first starts.
 """
 
+from arcan_core.mcp.cache import ToolCache
 from arcan_core.mcp.config import MCP_JSON, ServerSpec, load_mcp_json, resolve_servers
 from arcan_core.mcp.connection import CallOutcome, McpConnection, McpToolInfo, ServerState
 from arcan_core.mcp.manager import McpManager, ServerStatus, ToolStatus, describe_servers
@@ -20,6 +21,7 @@ __all__ = [
     "ServerSpec",
     "ServerState",
     "ServerStatus",
+    "ToolCache",
     "ToolStatus",
     "describe_servers",
     "load_mcp_json",

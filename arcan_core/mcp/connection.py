@@ -91,6 +91,7 @@ class McpConnection:
         log_dir: where stdio servers' stderr goes, one file per server.
         max_restarts: how many failures are followed by a restart before the server is disabled.
         notify: called with a one-line message when the server fails, restarts or is disabled.
+        on_listed: called with the tool listing after each successful start (the tool cache).
     """
 
     def __init__(
@@ -101,8 +102,10 @@ class McpConnection:
         log_dir: Path,
         max_restarts: int = 2,
         notify: Callable[[str], None] | None = None,
+        on_listed: Callable[[ServerSpec, tuple[McpToolInfo, ...]], None] | None = None,
     ) -> None:
         self.spec = spec
+        self._on_listed = on_listed
         self._workspace = workspace
         self._log_path = log_dir / f"{_safe_file_name(spec.name)}.log"
         self._log_offset = 0
@@ -153,6 +156,11 @@ class McpConnection:
         """The file the server's stderr goes to (stdio servers only)."""
         return None if self.spec.config.url else self._log_path
 
+    def offer(self, tools: tuple[McpToolInfo, ...]) -> None:
+        """Offer a remembered listing while the server is not started (see ``cache``)."""
+        if self._state == "idle":
+            self._tools = tools
+
     def report(self, message: str) -> None:
         """Pass a one-line message about this server to the session's ``notify``."""
         self._notify(f"MCP server {self.name!r}: {message}")
@@ -180,13 +188,14 @@ class McpConnection:
         Raises:
             ToolError: the server is disabled, cannot start, exited or hung during the call.
         """
-        from mcp import MCPError  # noqa: PLC0415 - the SDK loads only when a server is used
-        from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT  # noqa: PLC0415
-
         try:
             await self.ensure_started()
         except ProtocolError as error:
             raise ToolError(error.message, hint=error.hint) from error
+        # The SDK is importable: the server started.
+        from mcp import MCPError  # noqa: PLC0415 - the SDK loads only when a server is used
+        from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT  # noqa: PLC0415
+
         client, generation = self._client, self._generation
         if client is None:  # pragma: no cover - ensure_started publishes the client
             raise ToolError(f"MCP server {self.name!r} is not connected")
@@ -251,6 +260,8 @@ class McpConnection:
         else:
             self._client, self._tools, self._holder, self._stop = client, tools, holder, stop
             self._state, self._error = "ready", None
+            if self._on_listed is not None:
+                self._on_listed(self.spec, tools)
             return
         self._record_failure(reason, state="failed")
         raise ProtocolError(f"MCP server {self.name!r} {self._error}", hint=self._log_hint())
@@ -465,6 +476,8 @@ def _describe(error: BaseException) -> str:
         error = error.exceptions[0]
     if isinstance(error, FileNotFoundError):
         return f"command not found ({error.filename or error})"
+    if isinstance(error, ModuleNotFoundError) and (error.name or "").split(".")[0] == "mcp":
+        return "the MCP SDK is not installed (pip install 'arcan[mcp]')"
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict
 
 from arcan_core.errors import ProtocolError
+from arcan_core.mcp.cache import ToolCache
 from arcan_core.mcp.config import ServerSpec, Source, resolve_servers
 from arcan_core.mcp.connection import McpConnection, ServerState
 from arcan_core.mcp.tool import McpTool, make_tools, qualified_name
@@ -72,6 +73,8 @@ class McpManager:
         log_dir: where stdio servers' stderr goes (default ``<workspace>/.arcan/mcp``).
         notify: called with one line whenever a server fails, restarts or is disabled.
         max_restarts: failures followed by a restart before a server is disabled.
+        cache: remember tool listings in ``log_dir`` so that ``tools(lazy=True)`` can offer a
+            server seen before without starting it.
     """
 
     def __init__(
@@ -82,11 +85,13 @@ class McpManager:
         log_dir: Path | None = None,
         notify: Callable[[str], None] | None = None,
         max_restarts: int = 2,
+        cache: bool = True,
     ) -> None:
         self._workspace = workspace
         self._log_dir = log_dir or workspace / ".arcan" / "mcp"
         self._notify = notify
         self._max_restarts = max_restarts
+        self._cache = ToolCache(self._log_dir) if cache else None
         self._connections: dict[str, McpConnection] = {}
         for spec in specs:
             self.add(spec)
@@ -122,6 +127,7 @@ class McpManager:
             log_dir=self._log_dir,
             max_restarts=self._max_restarts,
             notify=self._notify,
+            on_listed=self._cache.store if self._cache is not None else None,
         )
         self._connections[spec.name] = connection
         return connection
@@ -150,7 +156,11 @@ class McpManager:
 
     async def start_all(self) -> None:
         """Start every enabled server that is not running, in parallel; failures are recorded."""
-        pending = [c for c in self._connections.values() if c.state not in ("ready", "disabled")]
+        await self._start(
+            [c for c in self._connections.values() if c.state not in ("ready", "disabled")]
+        )
+
+    async def _start(self, pending: list[McpConnection]) -> None:
         if not pending:
             return
         results = await asyncio.gather(
@@ -162,13 +172,28 @@ class McpManager:
             if isinstance(result, BaseException) and not isinstance(result, ProtocolError):
                 raise result
 
-    async def tools(self) -> list[McpTool]:
-        """Start what is needed and return every ready server's tools as arcan tools."""
-        await self.start_all()
+    async def tools(self, *, lazy: bool = True) -> list[McpTool]:
+        """Return every usable server's tools as arcan tools, starting servers as needed.
+
+        With ``lazy``, a server whose listing is remembered from an earlier run is offered from
+        that listing and starts only when one of its tools is first called; the others start now,
+        in parallel. Without it, every enabled server starts now.
+        """
+        if lazy and self._cache is not None:
+            for connection in self._connections.values():
+                remembered = self._cache.load(connection.spec)
+                if remembered is not None:
+                    connection.offer(remembered)
+        pending = [
+            c
+            for c in self._connections.values()
+            if c.state not in ("ready", "disabled") and not (lazy and c.state == "idle" and c.tools)
+        ]
+        await self._start(pending)
         taken: set[str] = set()
         tools: list[McpTool] = []
         for connection in self.connections:
-            if connection.state == "ready":
+            if connection.state == "ready" or (connection.state == "idle" and connection.tools):
                 tools.extend(make_tools(connection, connection.tools, taken))
         return tools
 

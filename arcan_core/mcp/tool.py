@@ -42,8 +42,9 @@ class McpTool(Tool[McpArguments]):
     """Base of the classes ``make_tools`` builds; each binds one server tool.
 
     Class attributes set per tool: ``name`` (qualified), ``description``, ``read_only`` and
-    ``category`` (from the server's ``readOnlyHint``: ``read``, else ``execute``, so the approval
-    policy treats an MCP tool like a command unless the server says it only reads), ``server`` and
+    ``category`` (from the server's ``readOnlyHint``: ``read``, else ``fetch``: the policy's
+    category for calls that act outside the workspace, which ask in every mode but full-auto;
+    ``execute`` would make the policy read the arguments as a shell command), ``server`` and
     ``remote_name`` (what to call), and ``schema``.
     """
 
@@ -53,7 +54,7 @@ class McpTool(Tool[McpArguments]):
     server: ClassVar[str] = ""
     remote_name: ClassVar[str] = ""
     schema: ClassVar[dict[str, Any]] = {"type": "object", "properties": {}}
-    category: ClassVar[ToolCategory] = "execute"
+    category: ClassVar[ToolCategory] = "fetch"
 
     def __init__(self, connection: McpConnection) -> None:
         self._connection = connection
@@ -114,7 +115,7 @@ def make_tools(
             "name": qualified,
             "description": f"[MCP {connection.name}] {description}",
             "read_only": info.read_only,
-            "category": "read" if info.read_only else "execute",
+            "category": "read" if info.read_only else "fetch",
             "server": connection.name,
             "remote_name": info.name,
             "schema": info.input_schema,

@@ -51,11 +51,20 @@ def _redirect(log_path: Path) -> TextIO:
 def run(args: argparse.Namespace) -> int:
     """Serve until the editor closes the connection."""
     import asyncio  # noqa: PLC0415 - keep `arcan --help` light
+    import importlib.util  # noqa: PLC0415
     import logging  # noqa: PLC0415
     from pathlib import Path  # noqa: PLC0415
 
     from arcan_tui.cli import config_flags  # noqa: PLC0415 - the cli imports us
 
+    # Checked before stderr moves to the log, so a missing extra is reported where it is seen.
+    if importlib.util.find_spec("acp") is None:
+        from arcan_core.errors import UsageError  # noqa: PLC0415
+
+        raise UsageError(
+            "arcan acp needs the Agent Client Protocol library",
+            hint="install arcan with the acp extra: pip install 'arcan[acp]'",
+        )
     log_path = Path(args.log).expanduser() if args.log else _default_log()
     protocol_out = _redirect(log_path)
     logging.basicConfig(
