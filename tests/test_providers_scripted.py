@@ -12,6 +12,7 @@ from arcan_core.protocol.messages import Message, TextBlock, ToolResultBlock, To
 from arcan_core.providers.base import (
     ProviderRequest,
     ProviderSettings,
+    RetryNotice,
     StreamEnd,
     StreamEvent,
     TextChunk,
@@ -29,6 +30,7 @@ from arcan_core.providers.scripted import (
     ScriptToolCall,
     load_script,
 )
+from tests.loopback import RecordingSleep
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -221,3 +223,26 @@ def test_demo_end_to_end_with_the_real_tools(
     second = (tmp_path / DEMO_FILE).read_text(encoding="utf-8")
     assert 'return "Hello, " + name' in second
     assert "ANTHROPIC_API_KEY" in capsys.readouterr().out
+
+
+async def test_retryable_error_step_is_retried_like_a_real_provider(tmp_path: Path) -> None:
+    path = write_script(
+        tmp_path,
+        [
+            {"error": {"type": "overloaded", "message": "busy", "retry_after_s": 2.5}},
+            {"error": {"type": "rate_limit", "message": "slow", "retry_after_s": 0}},
+            {"text": "made it"},
+        ],
+    )
+    sleep = RecordingSleep()
+    provider = ScriptedProvider(
+        ProviderSettings(name="scripted", script_path=str(path)), sleep=sleep
+    )
+    events = await collect(provider)
+    notices = [e for e in events if isinstance(e, RetryNotice)]
+    assert [(n.attempt, n.delay_s, n.reason) for n in notices] == [
+        (1, 2.5, "overloaded"),
+        (2, 0.0, "rate limited"),
+    ]
+    assert sleep.delays == [2.5, 0.0]
+    assert text_of(events) == "made it"

@@ -378,6 +378,7 @@ async def with_retries(
     policy: RetryPolicy,
     sleep: Sleep = asyncio.sleep,
     rand: Callable[[], float] = random.random,
+    should_retry: Callable[[ProviderError], bool] = lambda error: error.retryable,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Run ``attempt()`` until it succeeds, retrying retryable failures before any output."""
     failures = 0
@@ -391,7 +392,7 @@ async def with_retries(
                     yield event
             return
         except ProviderError as error:
-            if produced or not error.retryable:
+            if produced or not should_retry(error):
                 raise
             delay = policy.delay_s(failures, error.retry_after_s, rand())
             if delay is None:

@@ -22,11 +22,13 @@ reply or an error::
      "chunk_delay_s": 0.02,                      # optional pause between chunks
      "chunk_chars": 12}                          # optional characters per text chunk
 
-    {"error": {"type": "overloaded", "message": "Overloaded"},
+    {"error": {"type": "overloaded", "message": "Overloaded", "retry_after_s": 2},
      "text": "partial reply"}                    # text (if any) streams first, then the error
 
 Error ``type`` is one of ``auth``, ``rate_limit``, ``overloaded``, ``context_too_long``,
 ``bad_request``, ``network``, ``stream``; it raises the matching ``arcan_core.errors`` class.
+With ``retry_after_s`` and no text, the provider announces a retry (``RetryNotice``), waits, and
+plays the next step in the same ``stream()`` call, exactly as a real provider retries an overload.
 
 When the steps run out the provider raises ``StreamError``, unless ``repeat`` is true, in which case
 it starts over (the demo repeats for every prompt).
@@ -73,9 +75,10 @@ from arcan_core.providers.base import (
     ToolCallEnd,
     UsageReport,
 )
+from arcan_core.providers.http import RetryPolicy, Sleep, with_retries
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncGenerator, AsyncIterator
 
 __all__ = [
     "Script",
@@ -120,6 +123,8 @@ class ScriptError(_Frozen):
     message: str = "scripted failure"
     hint: str | None = None
     status: int | None = None
+    retry_after_s: float | None = Field(default=None, ge=0)
+    """Set: the provider retries after this long, as a real one would (only before output)."""
 
 
 class ScriptStep(_Frozen):
@@ -228,8 +233,15 @@ class ScriptedProvider(Provider):
     name: ClassVar[str] = "scripted"
     default_model: ClassVar[str] = "scripted-demo"
 
-    def __init__(self, settings: ProviderSettings, *, script: Script | None = None) -> None:
+    def __init__(
+        self,
+        settings: ProviderSettings,
+        *,
+        script: Script | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         super().__init__(settings)
+        self._sleep = sleep
         if script is None and settings.script_path is not None:
             script = load_script(settings.script_path)
         self.script: Script | None = script
@@ -259,8 +271,20 @@ class ScriptedProvider(Provider):
         self._next += 1
         return index, steps[index]
 
-    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
-        """Play the next step of the script as stream events."""
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Play the next step of the script as stream events.
+
+        An error step with ``retry_after_s`` goes through the same retry loop as a real provider
+        (a ``RetryNotice``, then the next step); other error steps are raised at once.
+        """
+        return with_retries(
+            lambda: self._play(request),
+            policy=RetryPolicy(max_retries=self.settings.max_retries),
+            sleep=self._sleep,
+            should_retry=lambda error: error.retry_after_s is not None,
+        )
+
+    async def _play(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         index, step = self._take_step(request)
         if step.delay_s:
             await asyncio.sleep(step.delay_s)
@@ -277,7 +301,12 @@ class ScriptedProvider(Provider):
                 await self._pace(step)
         if step.error is not None:
             error_class = _ERROR_CLASSES[step.error.type]
-            raise error_class(step.error.message, hint=step.error.hint, status=step.error.status)
+            raise error_class(
+                step.error.message,
+                hint=step.error.hint,
+                status=step.error.status,
+                retry_after_s=step.error.retry_after_s,
+            )
         for number, call in enumerate(step.tool_calls):
             call_id = call.id or f"call_scripted_{index}_{number}"
             arguments = json.dumps(call.args)
