@@ -181,6 +181,9 @@ async def run_command(
     except asyncio.CancelledError:
         _kill_group(process.pid, signal.SIGKILL)
         reader.cancel()
+        # Reap the killed process before the cancellation goes on, so no transport outlives it.
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(process.wait(), _KILL_GRACE_S)
         raise
     return CommandResult(
         exit_code=None if timed_out else process.returncode,

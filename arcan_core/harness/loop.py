@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Final
 from arcan_core.harness.actuators import directive_for, feedback_message
 from arcan_core.harness.controller import (
     DEFAULT_RULES,
+    EDIT_TOOLS,
     ControllerState,
     Decision,
     HarnessStop,
@@ -40,11 +41,12 @@ from arcan_core.harness.controller import (
 )
 from arcan_core.harness.hooks import HookRunner
 from arcan_core.harness.meters import meter_readings, time_reading
-from arcan_core.harness.watcher import LiveChecks, ProjectWatcher, ReadTracker
+from arcan_core.harness.watcher import IgnoreRules, LiveChecks, ProjectWatcher, ReadTracker
 from arcan_core.protocol.events import (
     Event,
     HarnessToggled,
     SensorReading,
+    ToolCallFinished,
     TurnFinished,
     TurnStarted,
 )
@@ -85,7 +87,7 @@ class Harness:
     ) -> None:
         self.setpoints = setpoints
         self.harness = setpoints.harness
-        self.root = root
+        self.root = root.resolve()
         self.rules = tuple(rules)
         self.state = state if state is not None else ControllerState()
         self.reads = ReadTracker(root)
@@ -96,6 +98,7 @@ class Harness:
         self._started = clock()
         self._own: dict[int, EventMsg] = {}
         self.live = LiveChecks(setpoints.specs(), root, self._emit, debounce_s=debounce_s)
+        self._watch_ignore = IgnoreRules(root)
         self._watcher: ProjectWatcher | None = None
         self._watch_task: asyncio.Task[None] | None = None
         self.decisions: list[Decision] = []
@@ -126,6 +129,15 @@ class Harness:
         if self._own.pop(id(msg), None) is not None:
             return
         self.state = fold(self.state, msg)
+        if isinstance(msg, ToolCallFinished) and msg.name in EDIT_TOOLS and not msg.is_error:
+            # The agent's own edits make checks stale at once, without waiting for the watcher
+            # (which may be off, or a few milliseconds behind).
+            path = msg.input.get("path")
+            if isinstance(path, str):
+                self.reads.record(path)
+                relative = self._watch_ignore.relative(self.root / path)
+                if relative is not None:
+                    self.live.files_changed({relative})
 
     # -- the watcher ----------------------------------------------------------------------------
 
@@ -133,7 +145,7 @@ class Harness:
         """Read every check now and, with ``watch``, keep them current as files change."""
         self.live.run_all()
         if watch and self._watch_task is None:
-            self._watcher = ProjectWatcher(self.root, self.files_changed)
+            self._watcher = ProjectWatcher(self.root, self.files_changed, ignore=self._watch_ignore)
             self._watch_task = asyncio.get_running_loop().create_task(self._watcher.run())
 
     def files_changed(self, paths: set[str]) -> None:
