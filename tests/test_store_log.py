@@ -274,3 +274,16 @@ def test_sync_points_rewrite_the_listing_sidecar(tmp_path: Path) -> None:
     assert _meta(paths).title == "A better title"
     writer.close()
     assert not paths.session_lock(header().session_id).exists()
+
+
+def test_undecodable_text_is_written_not_refused(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    odd = b"bad \xff byte".decode("utf-8", "surrogateescape")
+    with SessionWriter.create(paths, header(), redactor=identity) as writer:
+        writer.append(event(0, ToolCallOutput(call_id="c1", chunk=odd)))
+        writer.append(event(1, TextDelta(text="after")))
+    loaded = load_session(writer.path)
+    assert [item.msg for item in loaded.events] == [
+        ToolCallOutput(call_id="c1", chunk="bad ? byte"),
+        TextDelta(text="after"),
+    ]

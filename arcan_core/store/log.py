@@ -18,9 +18,12 @@ One writer per session: ``create`` and ``open_existing`` take the session's ``Se
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from typing import TYPE_CHECKING, Self
+
+from pydantic_core import PydanticSerializationError
 
 from arcan_core.config.secrets import Redactor
 from arcan_core.errors import SessionNotFoundError, StoreError
@@ -68,6 +71,16 @@ def _check_id(session_id: str) -> None:
     # The id becomes a file name; refuse anything that could leave sessions/.
     if not _SAFE_ID.match(session_id):
         raise StoreError(f"invalid session id {session_id!r}")
+
+
+def _json_line(event: Event) -> str:
+    """Serialize ``event``; text with lone surrogates (undecodable bytes) is still written."""
+    try:
+        return event.model_dump_json()
+    except PydanticSerializationError:
+        # Strict UTF-8 refuses lone surrogates (from surrogateescape-decoded output). The log
+        # must not refuse an event for that: each such character is written as "?".
+        return json.dumps(event.model_dump(mode="json"), ensure_ascii=False, separators=(",", ":"))
 
 
 def _fsync_dir(path: os.PathLike[str] | str) -> None:
@@ -247,8 +260,7 @@ class SessionWriter:
         Raises:
             StoreError: the log is closed or the disk refused the write.
         """
-        line = self._redact(event.model_dump_json())
-        self._write(line.encode() + b"\n")
+        self._write(self._redact(_json_line(event)).encode("utf-8", "replace") + b"\n")
         self._tracker.observe(event)
         if type(event.msg) in SYNC_EVENTS:
             self.sync()
