@@ -255,3 +255,10 @@ def test_quota_error_hint_is_about_billing() -> None:
     assert error.hint is not None
     assert "billing" in error.hint
     assert not error.retryable
+
+
+def test_longest_registered_prefix_wins() -> None:
+    assert model_info("openai", "gpt-5-mini-2025-08-07").input_per_mtok == 0.25
+    assert model_info("openai", "o3-mini-2025-01-31").cache_read_per_mtok == 0.55
+    assert model_info("anthropic", "claude-opus-4-5-20251101").output_per_mtok == 25.0
+    assert model_info("anthropic", "claude-opus-4-20250514").output_per_mtok == 75.0

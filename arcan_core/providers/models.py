@@ -92,6 +92,7 @@ _ENTRIES: tuple[ModelInfo, ...] = (
     _openai("gpt-4o-mini", 128_000, 16_384, 0.15, 0.6, 0.075, reasoning=False),
     _openai("o3", 200_000, 100_000, 2.0, 8.0, 0.5, reasoning=True),
     _openai("o4-mini", 200_000, 100_000, 1.1, 4.4, 0.275, reasoning=True),
+    _openai("o3-mini", 200_000, 100_000, 1.1, 4.4, 0.55, reasoning=True),
 )
 
 MODELS: dict[str, ModelInfo] = {entry.id: entry for entry in _ENTRIES}
