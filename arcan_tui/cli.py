@@ -54,6 +54,7 @@ COMMANDS: dict[str, str] = {
     "acp": "arcan_tui.commands.acp_cmd",
     "shell": "arcan_tui.commands.shell_cmd",
     "models": "arcan_tui.commands.models_cmd",
+    "harness": "arcan_tui.commands.harness_cmd",
 }
 """Subcommand name -> module. Later parts of arcan add theirs here."""
 
