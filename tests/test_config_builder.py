@@ -230,6 +230,25 @@ def test_a_key_in_the_project_config_is_refused(user_dir: Path, project: Path) -
     assert "ghp_x" not in caught.value.message
 
 
+def test_a_token_taken_from_the_environment_is_fine(user_dir: Path, project: Path) -> None:
+    write_project(
+        project, '[mcp_servers.gh]\ncommand = "gh"\nenv = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }\n'
+    )
+    assert load_config(project, env={}).config.mcp_servers["gh"].env == {
+        "GITHUB_TOKEN": "${GITHUB_TOKEN}"
+    }
+
+
+def test_a_key_shaped_value_under_any_name_is_refused_in_the_project(
+    user_dir: Path, project: Path
+) -> None:
+    write_project(project, '[mcp_servers.x]\nargs = ["--auth", "sk-ant-api03-abcdefghijkl"]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(project, env={})
+    assert caught.value.key == "mcp_servers.x.args"
+    assert "sk-ant" not in caught.value.message
+
+
 def test_an_api_key_anywhere_in_a_config_file_is_refused(user_dir: Path, project: Path) -> None:
     write_user(user_dir, 'api_key = "sk-ant-secret"\n')
     with pytest.raises(ConfigError, match="api_key: a credential"):

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from arcan_core.config.model import ArcanConfig
-from arcan_core.config.secrets import is_secret_name
+from arcan_core.config.secrets import is_secret_name, looks_like_credential
 from arcan_core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -140,14 +140,32 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _secret_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
-    """Dotted keys whose name says they hold a credential (``api_key``, ``token``, …)."""
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return []
+
+
+def _credentials(data: Mapping[str, Any], prefix: str = "", *, by_value: bool) -> list[str]:
+    """Return the dotted keys that hold a credential.
+
+    A key holds one by its name (``api_key``, ``*_token``…) or, with ``by_value``, by a value
+    shaped like a provider token. A value that takes its secret from the environment
+    (``"${GITHUB_TOKEN}"``, expanded where it is used) holds none, whatever its key is called.
+    """
     found: list[str] = []
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict):
-            found += _secret_keys(value, f"{dotted}.")
-        elif is_secret_name(key) and not key.endswith("tokens"):  # token counts are not secrets
+            found += _credentials(value, f"{dotted}.", by_value=by_value)
+            continue
+        texts = _strings(value)
+        if texts and all("${" in text for text in texts):
+            continue
+        named = is_secret_name(key) and not key.endswith("tokens")  # token counts are not secrets
+        if named or (by_value and any(looks_like_credential(text) for text in texts)):
             found.append(dotted)
     return found
 
@@ -204,10 +222,10 @@ class ConfigBuilder:
             ) from error
         except OSError as error:
             raise ConfigError(f"cannot read: {error.strerror}", source=str(path)) from error
-        secrets = _secret_keys(data)
+        secrets = _credentials(data, by_value=project)
         if not project:
-            # An MCP server's environment in the user's own, uncommitted file may carry its token.
-            secrets = [key for key in secrets if not _is_mcp_env(key)]
+            # An MCP server's env or headers in the user's own, uncommitted file may carry a token.
+            secrets = [key for key in secrets if not key.startswith("mcp_servers.")]
         if secrets:
             raise ConfigError(
                 "a credential does not belong in a config file",
@@ -290,11 +308,6 @@ class ConfigBuilder:
             return
         merged["base_url"] = value
         sources["base_url"] = f"environment ({variable})"
-
-
-def _is_mcp_env(dotted: str) -> bool:
-    parts = dotted.split(".")
-    return len(parts) >= 4 and parts[0] == "mcp_servers" and parts[2] == "env"
 
 
 def _config_error(error: ValidationError, sources: Mapping[str, str]) -> ConfigError:

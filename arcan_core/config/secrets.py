@@ -36,6 +36,7 @@ __all__ = [
     "api_key",
     "is_secret_name",
     "key_file_path",
+    "looks_like_credential",
     "redact",
     "secret_env_names",
 ]
@@ -64,6 +65,14 @@ _URL_CREDENTIALS = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^/\s@:]+
 
 _handed_out: set[str] = set()
 """Every API key ``api_key`` returned in this process, so ``redact`` scrubs it wherever it goes."""
+
+
+_SHAPES = re.compile(_SHAPES_PATTERN)
+
+
+def looks_like_credential(text: str) -> bool:
+    """Return whether ``text`` contains a string shaped like a well-known provider token."""
+    return _SHAPES.search(text) is not None
 
 
 def is_secret_name(name: str) -> bool:
