@@ -91,7 +91,13 @@ class TextChunk(_Frozen):
 
 
 class ThinkingChunk(_Frozen):
-    """A fragment of thinking, or its signature (sent once the block ends)."""
+    """A fragment of thinking, or the end of a thinking block.
+
+    ``text`` appends to the current thinking block. A chunk carrying ``signature`` and/or
+    ``redacted`` closes the block with both: Anthropic sends the signature last; its
+    ``redacted_thinking`` is a chunk with only ``redacted``; an OpenAI reasoning item ends with
+    ``signature`` = the item id and ``redacted`` = its encrypted content. See ``assemble.py``.
+    """
 
     kind: Literal["thinking"] = "thinking"
     text: str = ""
