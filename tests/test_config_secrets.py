@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arcan_core.config.secrets import (
     Redactor,
@@ -121,3 +123,13 @@ def test_a_redactor_built_before_a_key_was_looked_up_still_scrubs_it(tmp_path: P
     path = key_file(tmp_path, 'OPENAI_API_KEY = "late-looked-up-key-42"\n')
     assert api_key("OPENAI_API_KEY", env={}, key_file=path) == "late-looked-up-key-42"
     assert scrub("leak: late-looked-up-key-42") == "leak: [REDACTED]"
+
+
+@given(
+    secret=st.text(min_size=8, max_size=30).filter(lambda text: "[" not in text and text.strip()),
+    before=st.text(max_size=20),
+    after=st.text(max_size=20),
+)
+def test_a_secret_value_never_survives_redaction(secret: str, before: str, after: str) -> None:
+    env = {"SERVICE_TOKEN": secret}
+    assert secret not in redact(before + secret + after + secret, env=env)
