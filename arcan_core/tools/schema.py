@@ -99,7 +99,10 @@ def _shape(node: dict[str, Any], *, strict: bool) -> dict[str, Any]:
     if notes:
         described = out.get("description", "")
         out["description"] = (described + " " if described else "") + f"({', '.join(notes)})"
-    if out.get("type") == "object" or "properties" in out:
+    free_form = isinstance(out.get("additionalProperties"), dict) and "properties" not in out
+    # A map (dict[str, X]) keeps its value schema; strict mode cannot express one, so built-in
+    # tools do not use them (a test checks), but validation of other tools' input must still work.
+    if (out.get("type") == "object" or "properties" in out) and not free_form:
         _close_object(out, strict=strict)
     return out
 

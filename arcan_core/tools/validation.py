@@ -96,7 +96,8 @@ class ToolValidator:
             ) from error
         if not isinstance(data, dict):
             raise ToolInputError(
-                f"the arguments for {self._tool} must be a JSON object, not {type(data).__name__}"
+                f"the arguments for {self._tool} must be a JSON object, not {type(data).__name__}",
+                hint="send the arguments as one JSON object",
             )
         return data
 

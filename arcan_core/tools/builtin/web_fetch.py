@@ -13,7 +13,8 @@ from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from markdownify import markdownify
+from bs4 import BeautifulSoup
+from markdownify import MarkdownConverter
 from pydantic import BaseModel, ConfigDict, Field
 
 from arcan_core.errors import ToolError, ToolInputError
@@ -29,6 +30,7 @@ MAX_CHARS = 40_000
 TIMEOUT_S = 30.0
 _USER_AGENT = "arcan-web-fetch/1 (+coding agent)"
 _SCHEMES = frozenset({"http", "https"})
+_INVISIBLE = ["script", "style", "noscript", "template", "svg", "iframe", "head"]
 
 
 class WebFetchInput(BaseModel):
@@ -67,9 +69,17 @@ class WebFetchTool(Tool[WebFetchInput]):
     read_only: ClassVar[bool] = True
     category: ClassVar[ToolCategory] = "fetch"
 
-    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        """Optionally use a custom transport (tests, proxies)."""
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport | None = None,
+        *,
+        timeout_s: float = TIMEOUT_S,
+        max_bytes: int = MAX_BYTES,
+    ) -> None:
+        """Optionally use a custom transport, a shorter time limit or a smaller size cap."""
         self._transport = transport
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
 
     def rule_subjects(self, args: WebFetchInput, ctx: ToolContext) -> tuple[str, ...]:
         """The URL."""
@@ -91,12 +101,12 @@ class WebFetchTool(Tool[WebFetchInput]):
         url = _check_url(args.url)
         async with httpx.AsyncClient(
             follow_redirects=False,
-            timeout=httpx.Timeout(TIMEOUT_S, connect=10.0),
+            timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
             headers={"User-Agent": _USER_AGENT, "Accept": "text/html, text/*;q=0.9, */*;q=0.5"},
             transport=self._transport,
         ) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                status, headers, body, cut = await _get(client, url)
+                status, headers, body, cut = await _get(client, url, self.max_bytes)
                 location = headers.get("location")
                 if status in (301, 302, 303, 307, 308) and location:
                     url = urljoin(url, location)
@@ -113,7 +123,9 @@ class WebFetchTool(Tool[WebFetchInput]):
         limit = args.max_chars or DEFAULT_CHARS
         notes = []
         if cut:
-            notes.append(f"[the page is larger than {MAX_BYTES} bytes; only the start was read]")
+            notes.append(
+                f"[the page is larger than {self.max_bytes} bytes; only the start was read]"
+            )
         if len(text) > limit:
             text = trim_middle(text, limit)
         del ctx
@@ -123,7 +135,9 @@ class WebFetchTool(Tool[WebFetchInput]):
         )
 
 
-async def _get(client: httpx.AsyncClient, url: str) -> tuple[int, httpx.Headers, bytes, bool]:
+async def _get(
+    client: httpx.AsyncClient, url: str, max_bytes: int
+) -> tuple[int, httpx.Headers, bytes, bool]:
     try:
         async with client.stream("GET", url) as response:
             chunks: list[bytes] = []
@@ -132,10 +146,10 @@ async def _get(client: httpx.AsyncClient, url: str) -> tuple[int, httpx.Headers,
             async for chunk in response.aiter_bytes():
                 chunks.append(chunk)
                 size += len(chunk)
-                if size >= MAX_BYTES:
+                if size >= max_bytes:
                     cut = True
                     break
-            return response.status_code, response.headers, b"".join(chunks)[:MAX_BYTES], cut
+            return response.status_code, response.headers, b"".join(chunks)[:max_bytes], cut
     except httpx.TimeoutException as error:
         raise ToolError(f"fetching {url} timed out") from error
     except httpx.HTTPError as error:
@@ -152,7 +166,11 @@ def _to_text(body: bytes, content_type: str, url: str) -> str:
     if kind in ("text/html", "application/xhtml+xml") or (
         not kind and "<html" in text[:500].lower()
     ):
-        markdown = markdownify(text, heading_style="ATX", strip=["script", "style"])
+        soup = BeautifulSoup(text, "html.parser")
+        # markdownify keeps the text of tags it strips; a script's source is not page text.
+        for tag in soup(_INVISIBLE):
+            tag.decompose()
+        markdown = MarkdownConverter(heading_style="ATX").convert_soup(soup)
         return re.sub(r"\n{3,}", "\n\n", markdown).strip()
     if (
         kind.startswith("text/")
