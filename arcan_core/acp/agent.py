@@ -191,6 +191,7 @@ class AcpSession:
         self._turn: asyncio.Future[AcpStopReason] | None = None
         self._cancelled = False
         self._asking: set[asyncio.Task[None]] = set()
+        self._asked: set[str] = set()
         self._pending_notes: list[str] = []
         self._events = core.subscribe()
         self._pump = asyncio.create_task(self._run(), name=f"acp-pump-{self.id}")
@@ -258,8 +259,10 @@ class AcpSession:
                 )
 
     async def _handle(self, msg: EventMsg) -> None:
-        if isinstance(msg, ToolCallAwaitingApproval):
-            # Asked in its own task: the editor may take minutes, and the pump keeps streaming.
+        if isinstance(msg, ToolCallAwaitingApproval) and msg.call_id not in self._asked:
+            # One question per call, even if the request is published more than once; asked in
+            # its own task: the editor may take minutes, and the pump keeps streaming.
+            self._asked.add(msg.call_id)
             task = asyncio.create_task(self._ask(msg), name=f"acp-ask-{msg.call_id}")
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)

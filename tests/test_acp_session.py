@@ -1,0 +1,134 @@
+"""``ArcanAgent`` in-process with a real core: rejections, remembered approvals, errors, closing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+pytest.importorskip("acp")
+
+from acp.exceptions import RequestError
+from acp.schema import (
+    AgentMessageChunk,
+    McpServerStdio,
+    SseMcpServer,
+    TextContentBlock,
+    ToolCallProgress,
+)
+
+from arcan_core.acp import ArcanAgent
+from arcan_core.config.model import ArcanConfig
+from tests.test_acp_agent import ECHO, RecordingClient
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from arcan_core.acp.translate import PromptBlock
+
+
+def _agent(tmp_path: Path, steps: list[dict[str, Any]], client: RecordingClient) -> ArcanAgent:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"steps": steps}), encoding="utf-8")
+    config = ArcanConfig(provider="scripted", script=str(script), mode="ask")
+    agent = ArcanAgent(load_config=lambda _project: config)
+    agent.on_connect(client)
+    return agent
+
+
+def _edit(call_id: str, old: str, new: str) -> dict[str, Any]:
+    args = {"path": "a.txt", "old": old, "new": new}
+    return {"tool_calls": [{"id": call_id, "name": "edit", "args": args}]}
+
+
+def _statuses(client: RecordingClient) -> dict[str, str]:
+    return {
+        u.tool_call_id: u.status
+        for u in client.updates
+        if isinstance(u, ToolCallProgress) and u.status in ("completed", "failed")
+    }
+
+
+def _prompt(text: str) -> list[PromptBlock]:
+    return [TextContentBlock(type="text", text=text)]
+
+
+async def test_reject_then_always_allow_in_the_project(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "a.txt").write_text("one\n", encoding="utf-8")
+    steps = [
+        _edit("c1", "one", "two"),
+        {"text": "Understood, I leave it."},
+        _edit("c2", "one", "three"),
+        _edit("c3", "three", "four"),
+        {"text": "Done."},
+    ]
+    client = RecordingClient(choose="reject")
+    agent = _agent(tmp_path, steps, client)
+    try:
+        session = await agent.new_session(cwd=str(project))
+        response = await agent.prompt(session_id=session.session_id, prompt=_prompt("change it"))
+        assert response.stop_reason == "end_turn"
+        assert (project / "a.txt").read_text(encoding="utf-8") == "one\n"
+        assert _statuses(client) == {"c1": "failed"}
+
+        # "Always allow in this project" answers this call and saves a rule for the next.
+        client.choose = "allow_project"
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("do it after all"))
+        assert (project / "a.txt").read_text(encoding="utf-8") == "four\n"
+        assert _statuses(client) == {"c1": "failed", "c2": "completed", "c3": "completed"}
+        assert [call.tool_call_id for call, _ in client.permissions] == ["c1", "c2"]
+        assert "edit(a.txt)" in (project / ".arcan" / "permissions.toml").read_text()
+    finally:
+        await agent.aclose()
+
+
+async def test_unsupported_requests_answer_errors(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    client = RecordingClient()
+    agent = _agent(tmp_path, [{"text": "hi"}], client)
+    try:
+        with pytest.raises(RequestError):
+            await agent.prompt(session_id="nope", prompt=_prompt("hello"))
+        with pytest.raises(RequestError):
+            await agent.authenticate(method_id="oauth")
+        with pytest.raises(RequestError):
+            await agent.ext_method("arcan/anything", {})
+        session = await agent.new_session(cwd=str(project))
+        with pytest.raises(RequestError):
+            await agent.set_config_option(
+                config_id="model", session_id=session.session_id, value="x"
+            )
+        with pytest.raises(RequestError) as caught:
+            await agent.load_session(cwd=str(project), session_id="20991231T000000-000000")
+        assert caught.value.code == -32002
+        await agent.close_session(session_id=session.session_id)
+        with pytest.raises(RequestError):
+            await agent.close_session(session_id=session.session_id)
+    finally:
+        await agent.aclose()
+
+
+async def test_editor_mcp_servers_and_skipped_transports_are_reported(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    client = RecordingClient()
+    agent = _agent(tmp_path, [{"text": "ready"}], client)
+    servers: list[Any] = [
+        McpServerStdio(name="echo", command=sys.executable, args=[str(ECHO)], env=[]),
+        McpServerStdio(name="broken", command=str(tmp_path / "missing"), args=[], env=[]),
+        SseMcpServer(type="sse", name="old", url="http://127.0.0.1:9/sse", headers=[]),
+    ]
+    try:
+        session = await agent.new_session(cwd=str(project), mcp_servers=servers)
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("hello"))
+        shown = client.texts(AgentMessageChunk)
+        assert "MCP server 'old': its transport is not supported" in shown
+        assert "MCP server 'broken': failed to start: command not found" in shown
+        assert shown.endswith("ready")
+    finally:
+        await agent.aclose()
