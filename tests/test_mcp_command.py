@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -67,3 +69,20 @@ def test_no_servers_says_where_to_add_them(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     assert mcp_cmd.run(_args(tmp_path)) == 0
     assert ".mcp.json" in capsys.readouterr().out
+
+
+def test_the_command_is_registered_in_the_cli(tmp_path: Path) -> None:
+    project = _project(tmp_path, {"echo": {"command": sys.executable, "args": [str(ECHO)]}})
+    arcan = Path(sys.executable).with_name("arcan")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    done = subprocess.run(
+        [str(arcan), "-C", str(project), "mcp", "list", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)[0]["state"] == "ready"
+    assert done.stderr == ""  # the server's stderr went to its log, not ours
