@@ -22,9 +22,9 @@ Decisions
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from functools import reduce
-from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol, TypeVar, get_args
 
 from arcan_core.config.model import HarnessConfig
 from arcan_core.harness.meters import (
@@ -262,8 +262,30 @@ class ControllerState:
         return tuple(n for n, c in self.checks.items() if not c.fresh)
 
 
-def _with_meters(state: ControllerState, **changes: object) -> ControllerState:
-    return replace(state, meters=replace(state.meters, **changes))  # type: ignore[arg-type]
+_set = object.__setattr__
+_T = TypeVar("_T")
+
+
+def replace(obj: _T, /, **changes: Any) -> _T:
+    """``dataclasses.replace`` for the frozen, slotted state classes, without its introspection.
+
+    The fold runs once per event; the standard ``replace`` re-derives the fields and re-runs
+    ``__init__`` each time, which costs more than the whole rest of a fold step.
+    """
+    cls = type(obj)
+    new = object.__new__(cls)
+    for name in _FIELDS[cls]:
+        _set(new, name, changes[name] if name in changes else getattr(obj, name))
+    return new
+
+
+def _with_meters(state: ControllerState, **changes: Any) -> ControllerState:
+    return replace(state, meters=replace(state.meters, **changes))
+
+
+_FIELDS: Final[dict[type[Any], tuple[str, ...]]] = {
+    cls: tuple(f.name for f in fields(cls)) for cls in (ControllerState, Meters)
+}
 
 
 def _turn_started(state: ControllerState, msg: TurnStarted) -> ControllerState:
