@@ -132,3 +132,30 @@ async def test_editor_mcp_servers_and_skipped_transports_are_reported(tmp_path: 
         assert shown.endswith("ready")
     finally:
         await agent.aclose()
+
+
+async def test_an_mcp_crash_mid_session_reaches_the_editor(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    steps: list[dict[str, Any]] = [
+        {"tool_calls": [{"id": "boom", "name": "mcp__echo__crash", "args": {}}]},
+        {"text": "The server fell over."},
+        {"text": "Next."},
+    ]
+    client = RecordingClient()
+    agent = _agent(tmp_path, steps, client)
+    echo = McpServerStdio(name="echo", command=sys.executable, args=[str(ECHO)], env=[])
+    try:
+        session = await agent.new_session(cwd=str(project), mcp_servers=[echo])
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("crash it"))
+        assert _statuses(client) == {"boom": "failed"}
+        outputs = [
+            u.raw_output
+            for u in client.updates
+            if isinstance(u, ToolCallProgress) and u.tool_call_id == "boom" and u.raw_output
+        ]
+        assert "exited during the call" in outputs[-1]["result"]
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("and now?"))
+        assert "> MCP server 'echo': exited during the call" in client.texts(AgentMessageChunk)
+    finally:
+        await agent.aclose()

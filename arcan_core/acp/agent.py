@@ -171,6 +171,8 @@ class AcpSession:
         workspace: the project root.
         mcp: the session's MCP servers (stopped when the session closes).
         categories: tool name -> arcan category, for the kinds the editor shows.
+        notes: lines for the editor, shown when the next prompt starts; the list is shared with
+            whoever reports (the MCP manager's ``notify``), so later reports are shown too.
     """
 
     def __init__(
@@ -181,6 +183,7 @@ class AcpSession:
         workspace: Path,
         mcp: McpManager | None = None,
         categories: Mapping[str, str] | None = None,
+        notes: list[str] | None = None,
     ) -> None:
         self.id = core.session_id
         self.workspace = workspace
@@ -192,7 +195,7 @@ class AcpSession:
         self._cancelled = False
         self._asking: set[asyncio.Task[None]] = set()
         self._asked: set[str] = set()
-        self._pending_notes: list[str] = []
+        self._pending_notes = notes if notes is not None else []
         self._events = core.subscribe()
         self._pump = asyncio.create_task(self._run(), name=f"acp-pump-{self.id}")
 
@@ -570,11 +573,9 @@ class ArcanAgent:
         categories = self._tool_categories()
         categories.update({tool.name: tool.category for tool in tools})
         session = AcpSession(
-            self._client, core, workspace=project, mcp=manager, categories=categories
+            self._client, core, workspace=project, mcp=manager, categories=categories, notes=notes
         )
         self._sessions[session.id] = session
-        for note in notes:
-            session.note(note)
         mode: str = config.mode
         if history is not None:
             messages, loaded_mode = history
