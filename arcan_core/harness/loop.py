@@ -55,16 +55,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from pathlib import Path
 
+    from arcan_core.agent.session import CoreOptions
     from arcan_core.agent.supervisor import Directive, StepReport, SupervisorContext
     from arcan_core.harness.setpoints import Setpoints
     from arcan_core.protocol.events import EventMsg
     from arcan_core.protocol.messages import StopReason
     from arcan_core.tools.base import EventSink
 
-__all__ = ["MAX_VERIFY_ROUNDS", "Harness"]
+__all__ = ["MAX_VERIFY_ROUNDS", "STEPS_PER_TURN", "Harness", "harnessed"]
 
 MAX_VERIFY_ROUNDS: Final = 3
 """Verification rounds per decision: a check that keeps going stale must not hold the loop."""
+STEPS_PER_TURN: Final = 25
+"""Model steps a harnessed task may take per harness turn before the core's own limit ends it."""
 
 
 def _drop(msg: EventMsg, /) -> None:
@@ -273,3 +276,26 @@ class Harness:
     def feedback_now(self) -> str | None:
         """The feedback the agent would get if its turn ended now (for ``/harness`` views)."""
         return feedback_message(self.state, self._decide())
+
+
+def harnessed(
+    options: CoreOptions, *, emit: EventSink | None = None
+) -> tuple[CoreOptions, Harness]:
+    """Return ``options`` with a harness as the supervisor, turned on, and that harness.
+
+    The harness enforces the task's turns, cost, tokens and time itself; the core's step limit
+    is raised so it does not end a task that the harness would carry on (a harness turn is a
+    model reply plus the tool steps before it).
+    """
+    from arcan_core.agent.state import TurnLimits  # noqa: PLC0415 - the core loads it anyway
+    from arcan_core.harness.setpoints import effective_setpoints  # noqa: PLC0415
+
+    config = options.config.harness
+    setpoints = effective_setpoints(config, options.project_dir)
+    harness = Harness(setpoints, options.project_dir, emit=emit)
+    limits = TurnLimits(
+        max_steps=config.max_turns * STEPS_PER_TURN,
+        max_cost_usd=config.max_cost_usd,
+        max_tokens=config.max_tokens,
+    )
+    return options.replace(supervisor=harness, harness_enabled=True, limits=limits), harness

@@ -5,7 +5,8 @@ stdout, progress to stderr; ``--json`` streams the session's events as JSON line
 that need approval are denied with a reason the model reads (pick ``--mode`` to allow more).
 
 Exit codes: 0 the task finished; 1 it failed (a provider error, a limit reached); 2 usage or
-configuration error; 130 interrupted (Ctrl-C; a second Ctrl-C exits at once).
+configuration error; 130 interrupted (Ctrl-C; a second Ctrl-C exits at once). With
+``--until-green`` the harness drives the task, and 0 means every setpoint was met.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     import argparse
 
     from arcan_core.agent.session import CoreOptions
+    from arcan_core.harness.loop import Harness
     from arcan_tui.headless import HeadlessPrinter
 
 HELP = "run one task without the TUI: answer on stdout, progress on stderr"
@@ -47,6 +49,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--no-checkpoints", action="store_true", help="do not snapshot the working tree"
+    )
+    parser.add_argument(
+        "--until-green",
+        action="store_true",
+        help="drive the task with the harness until every check passes (exit 0 only then)",
     )
 
 
@@ -94,7 +101,9 @@ def _options(args: argparse.Namespace) -> CoreOptions:
     )
 
 
-async def _drive(options: CoreOptions, prompt: str, printer: HeadlessPrinter) -> int:
+async def _drive(
+    options: CoreOptions, prompt: str, printer: HeadlessPrinter, harness: Harness | None = None
+) -> int:
     import asyncio  # noqa: PLC0415
     import signal  # noqa: PLC0415
 
@@ -102,6 +111,8 @@ async def _drive(options: CoreOptions, prompt: str, printer: HeadlessPrinter) ->
     from arcan_core.protocol.events import TurnFinished, TurnStarted  # noqa: PLC0415
     from arcan_core.protocol.operations import Interrupt, Shutdown, SubmitPrompt  # noqa: PLC0415
 
+    if harness is not None:
+        await harness.start()
     core = await open_core(options)
     events = core.subscribe()
     interrupted = False
@@ -130,9 +141,16 @@ async def _drive(options: CoreOptions, prompt: str, printer: HeadlessPrinter) ->
         await core.wait_closed()
     finally:
         loop.remove_signal_handler(signal.SIGINT)
+        if harness is not None:
+            await harness.close()
     limit = core.last_turn.limit_hit if core.last_turn is not None else None
     printer.final(note=f"stopped: {limit}" if limit else None)
-    return _exit_code(printer.summary.stop_reason, limit=limit, interrupted=interrupted)
+    code = _exit_code(printer.summary.stop_reason, limit=limit, interrupted=interrupted)
+    if harness is not None and code == EXIT_OK:
+        # --until-green: success means every setpoint met, not merely that the model stopped.
+        green = harness.outcome == "completed" and harness.all_met
+        return EXIT_OK if green else EXIT_FAILED
+    return code
 
 
 def _exit_code(stop_reason: str | None, *, limit: str | None, interrupted: bool) -> int:
@@ -151,5 +169,11 @@ def run(args: argparse.Namespace) -> int:
 
     prompt = _prompt(args)
     options = _options(args)
+    harness = None
+    if args.until_green:
+        from arcan_core.harness.loop import harnessed  # noqa: PLC0415
+
+        options, harness = harnessed(options)
+        sys.stderr.write(harness.setpoints.describe() + "\n")
     printer = HeadlessPrinter(sys.stdout, sys.stderr, json_lines=args.json)
-    return asyncio.run(_drive(options, prompt, printer))
+    return asyncio.run(_drive(options, prompt, printer, harness))
