@@ -121,6 +121,17 @@ class Harness:
 
     # -- events ---------------------------------------------------------------------------------
 
+    def attach(self, emit: EventSink) -> None:
+        """Publish from now on through ``emit`` (the core's bus), with the current readings first.
+
+        Front-ends that open the core after building the harness call this once the bus exists,
+        so readings are live (and logged) whether or not the harness drives a task.
+        """
+        self._sink = emit
+        self._session_sink = True
+        for reading in self.live.last.values():
+            emit(reading)
+
     def _emit(self, msg: EventMsg) -> None:
         self.state = fold(self.state, msg)
         self._own[id(msg)] = msg
