@@ -13,7 +13,6 @@ in the project; always allow a pattern) plus a rejection, and maps the chosen op
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -414,8 +413,9 @@ def prompt_to_arcan(blocks: Sequence[PromptBlock]) -> tuple[str, tuple[ImageBloc
             if isinstance(resource, TextResourceContents):
                 parts.append(f'<file uri="{resource.uri}">\n{resource.text}\n</file>')
             else:
-                size = len(base64.b64decode(resource.blob, validate=False))
-                parts.append(f"[attached binary {resource.uri}, {size} bytes]")
+                # Base64 carries three bytes in four characters; no need to decode to say so.
+                size = len(resource.blob) * 3 // 4
+                parts.append(f"[attached binary {resource.uri}, about {size} bytes]")
         else:
             parts.append(f"[an audio clip ({block.mime_type}) was attached; arcan cannot hear]")
     return "\n\n".join(parts), tuple(images)

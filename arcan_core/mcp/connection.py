@@ -26,7 +26,7 @@ import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from arcan_core import __version__
 from arcan_core.errors import ProtocolError, ToolError
@@ -217,6 +217,16 @@ class McpConnection:
             raise self._call_failed(generation, reason) from error
         except TimeoutError as error:
             raise self._call_failed(generation, f"did not answer within {timeout:g} s") from error
+        except ValidationError as error:
+            raise ToolError(
+                f"MCP server {self.name!r} answered {tool!r} with a malformed result",
+                hint=self._log_hint(),
+            ) from error
+        # Boundary: a transport that broke in a way the SDK does not map to MCPError (a closed
+        # stream, an OS error) is a failed run like a crash: restart rather than end the turn.
+        except Exception as error:  # re-raised as a ToolError, so not a blind except
+            reason = f"broke during the call: {_describe(error)}"
+            raise self._call_failed(generation, reason) from error
         return _flatten(result)
 
     async def stop(self) -> None:
@@ -240,7 +250,9 @@ class McpConnection:
         ready: asyncio.Future[tuple[Client, tuple[McpToolInfo, ...]]]
         ready = asyncio.get_running_loop().create_future()
         stop = asyncio.Event()
-        holder = asyncio.create_task(self._hold(ready, stop), name=f"mcp:{self.name}")
+        holder = asyncio.create_task(
+            self._hold(ready, stop, self._generation), name=f"mcp:{self.name}"
+        )
         timeout = self.spec.config.startup_timeout_s
         try:
             async with asyncio.timeout(timeout):
@@ -270,6 +282,7 @@ class McpConnection:
         self,
         ready: asyncio.Future[tuple[Client, tuple[McpToolInfo, ...]]],
         stop: asyncio.Event,
+        generation: int,
     ) -> None:
         """Own the client context for one run of the server."""
         try:
@@ -286,6 +299,10 @@ class McpConnection:
         except Exception as error:  # noqa: BLE001
             if not ready.done():
                 ready.set_exception(error)
+            elif generation == self._generation and self._state == "ready":
+                # The run ended on its own while idle: the next call starts a fresh one.
+                self._client = self._holder = self._stop = None
+                self._record_failure(f"stopped: {_describe(error)}", state="crashed")
 
     def _open_client(self) -> AbstractAsyncContextManager[Client]:
         """Build the SDK client for this server's transport."""
