@@ -6,6 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,7 +16,7 @@ from arcan_core.tools.builtin import BUILTIN_TOOLS
 from arcan_core.tools.builtin.edit import EditLinesInput
 from arcan_core.tools.registry import ToolRegistry, default_registry
 from arcan_core.tools.schema import build_schemas
-from arcan_core.tools.validation import ToolValidator
+from arcan_core.tools.validation import ToolValidator, compile_schema
 
 if TYPE_CHECKING:
     from arcan_core.providers.base import ToolSpec
@@ -154,3 +156,81 @@ def test_valid_arguments_parse_with_nulls_as_defaults(validator: ToolValidator) 
     assert raw == {"name": "a", "count": None, "items": None}
     assert isinstance(model, _Demo)
     assert model.count is None
+
+
+# --- the compiled fast path agrees with jsonschema ---------------------------------------------
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 12)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["", "a", "src/x.py", "pending", "create", "12:abcd", "x" * 600]),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "path",
+                    "old",
+                    "new",
+                    "content",
+                    "changes",
+                    "action",
+                    "hunks",
+                    "todos",
+                    "status",
+                    "start",
+                    "end",
+                    "edits",
+                    "command",
+                    "timeout",
+                    "pattern",
+                    "offset",
+                    "url",
+                    "zz",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300)
+@given(name=st.sampled_from(default_registry().names()), value=_VALUES)
+def test_compiled_validators_agree_with_jsonschema(name: str, value: Any) -> None:
+    tool = default_registry().get(name)
+    assert tool is not None
+    schema = tool.validation_schema()
+    fast = compile_schema(schema)
+    assert fast is not None, f"{name}'s schema left the compiled subset"
+    assert fast(value) == Draft202012Validator(schema).is_valid(value)
+
+
+@settings(max_examples=200)
+@given(value=_VALUES)
+def test_compiled_keywords_agree_on_a_schema_using_all_of_them(value: Any) -> None:
+    schema = {
+        "type": ["object", "array", "string", "number"],
+        "properties": {"path": {"enum": ["a", 1, None]}, "old": {"const": True}},
+        "additionalProperties": {"type": ["string", "integer", "null"], "maxLength": 3},
+        "items": {"oneOf": [{"type": "integer", "minimum": 0}, {"type": "number", "maximum": 1}]},
+        "minItems": 1,
+        "maxLength": 10,
+        "pattern": "^[a-z]*$",
+        "exclusiveMaximum": 10,
+    }
+    fast = compile_schema(schema)
+    assert fast is not None
+    assert fast(value) == Draft202012Validator(schema).is_valid(value)
+
+
+def test_schemas_outside_the_subset_fall_back_to_jsonschema() -> None:
+    assert compile_schema({"type": "object", "patternProperties": {"^x": {}}}) is None
+    assert compile_schema({"$ref": "#/x"}) is None
+    validator = ToolValidator("odd", {"type": "object", "dependentRequired": {"a": ["b"]}}, _Demo)
+    with pytest.raises(ToolInputError, match="'b' is a dependency of 'a'"):
+        validator.parse('{"a": 1}')

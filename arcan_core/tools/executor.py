@@ -253,7 +253,11 @@ class ToolExecutor:
             return self._result(actor, actor.error or "invalid call", is_error=True)
         tool, args = actor.tool, actor.args
         decision = self.policy.decide(
-            tool, args, self._mode, sandbox_reason=self.sandbox.unavailable_reason
+            tool,
+            args,
+            self._mode,
+            sandbox_reason=self.sandbox.unavailable_reason,
+            paths=actor.paths,
         )
         allowed: frozenset[Path] = frozenset()
         if decision.action == "deny":

@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from arcan_core.errors import ConfigError
 from arcan_core.protocol.operations import ApprovalScope
-from arcan_core.tools.base import ToolContext
+from arcan_core.tools.base import Tool, ToolContext
 from arcan_core.tools.paths import is_inside
 from arcan_core.tools.shell import ShellCommand, analyse
 
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 
     from arcan_core.config.model import PermissionsConfig
     from arcan_core.protocol.operations import ApprovalMode
-    from arcan_core.tools.base import Tool, ToolCategory
+    from arcan_core.tools.base import ToolCategory
 
 __all__ = [
     "MODE_TABLE",
@@ -335,10 +335,15 @@ class ApprovalPolicy:
         """Paths outside the roots the user admitted for this session."""
         return frozenset(self._session_paths)
 
-    def subjects(self, tool: Tool[Any], args: BaseModel) -> tuple[str, ...]:
+    def subjects(
+        self, tool: Tool[Any], args: BaseModel, paths: Sequence[Path] | None = None
+    ) -> tuple[str, ...]:
         """The strings rules match for this call: simple commands for the shell, else paths."""
         if tool.category == "execute":
             return tuple(cmd.text for cmd in analyse(_shell_line(args))[0])
+        if paths is not None and type(tool).rule_subjects is Tool.rule_subjects:
+            # The default subjects are the touched paths; reuse those the caller resolved.
+            return tuple(self._ctx.show(p) for p in paths)
         return tool.rule_subjects(args, self._ctx)
 
     def decide(
@@ -349,6 +354,7 @@ class ApprovalPolicy:
         *,
         sandbox_reason: str | None = None,
         extra_paths: Iterable[Path] = (),
+        paths: Sequence[Path] | None = None,
     ) -> Decision:
         """Decide on one validated call.
 
@@ -358,21 +364,22 @@ class ApprovalPolicy:
             mode: the approval mode in force.
             sandbox_reason: why no sandbox can run shell commands (``None``: one can).
             extra_paths: single paths admitted for this call only.
+            paths: the call's touched paths when the caller has resolved them already.
         """
         if mode == "plan" and not tool.read_only:
             return Decision(
                 action="deny", reason=f"plan mode is read-only; {tool.name} changes things"
             )
-        subjects = self.subjects(tool, args)
+        if paths is None:
+            paths = tool.touched_paths(args, self._ctx)
+        subjects = self.subjects(tool, args, paths)
         for rule in self._deny:
             if rule.applies_to(tool) and any(
                 rule.matches(tool, s) for s in _deny_forms(tool, args, subjects)
             ):
                 return Decision(action="deny", reason=f"denied by the rule {rule} ({rule.source})")
         admitted = (*self.roots, *self._session_paths, *extra_paths)
-        outside = tuple(
-            p for p in tool.touched_paths(args, self._ctx) if not is_inside(p, admitted)
-        )
+        outside = tuple(p for p in paths if not is_inside(p, admitted))
         if outside:
             shown = ", ".join(str(p) for p in outside)
             return Decision(
@@ -391,39 +398,36 @@ class ApprovalPolicy:
                     reason=f"the rule {rule} ({rule.source}) asks",
                     scopes=("once",),
                 )
-        suggestion = _suggest(tool, args, subjects, self)
         covering = self._covering_rules(tool, subjects)
         if covering is not None:
             return Decision(action="allow", reason=f"allowed by {covering}")
-        return self._by_mode(tool, mode, sandbox_reason, suggestion)
+        return self._by_mode(tool, args, subjects, mode, sandbox_reason)
 
     def _by_mode(
         self,
         tool: Tool[Any],
+        args: BaseModel,
+        subjects: Sequence[str],
         mode: ApprovalMode,
         sandbox_reason: str | None,
-        suggestion: str | None,
     ) -> Decision:
         category: ToolCategory = tool.category
         action = MODE_TABLE[mode][category]
-        if action == "sandbox":
-            if sandbox_reason is None:
-                return Decision(action="allow", reason=f"{mode} mode runs the shell in the sandbox")
-            return Decision(
-                action="ask",
-                reason=f"{mode} mode runs the shell only in a sandbox, and none can start: "
-                f"{sandbox_reason}",
-                suggested_pattern=suggestion,
-            )
-        if action == "deny":
-            return Decision(action="deny", reason=f"{mode} mode does not allow {category} tools")
-        if action == "ask":
-            return Decision(
-                action="ask",
-                reason=f"{mode} mode asks before {category} tools run",
-                suggested_pattern=suggestion,
-            )
-        return Decision(action="allow", reason=f"{mode} mode allows {category} tools")
+        if action == "sandbox" and sandbox_reason is None:
+            return Decision(action="allow", reason=f"{mode} mode runs the shell in the sandbox")
+        if action in ("allow", "deny"):
+            verb = "allows" if action == "allow" else "does not allow"
+            return Decision(action=action, reason=f"{mode} mode {verb} {category} tools")
+        reason = (
+            f"{mode} mode asks before {category} tools run"
+            if action == "ask"
+            else f"{mode} mode runs the shell only in a sandbox, and none can start: "
+            f"{sandbox_reason}"
+        )
+        # The pattern an "always" answer would save, shown to the user to accept or edit.
+        return Decision(
+            action="ask", reason=reason, suggested_pattern=_suggest(tool, args, subjects, self)
+        )
 
     def _covering_rules(self, tool: Tool[Any], subjects: Sequence[str]) -> str | None:
         rules = [r for r in (*self._allow, *self._session_allow) if r.applies_to(tool)]
