@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from arcan_core.config.model import McpServerConfig
-from arcan_core.errors import ToolError
+from arcan_core.errors import ToolError, ToolInputError
 from arcan_core.mcp import (
     McpArguments,
     McpConnection,
@@ -27,6 +27,7 @@ from arcan_core.mcp import (
     describe_servers,
 )
 from arcan_core.tools.base import ToolContext
+from arcan_core.tools.registry import ToolRegistry
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -235,21 +236,24 @@ async def test_reference_time_server_from_the_registry(tmp_path: Path, notes: li
         ),
         source=".mcp.json",
     )
-    manager = _manager(tmp_path, notes, spec)
-    try:
-        tools = {tool.name: tool for tool in await manager.tools()}
-        convert = tools["mcp__time__convert_time"]
+    async with _manager(tmp_path, notes, spec) as manager:
+        registry = ToolRegistry()
+        for tool in await manager.tools():
+            registry.register(tool)
+        convert = registry.get("mcp__time__convert_time")
+        assert isinstance(convert, McpTool)
         assert convert.read_only  # the server marks its tools read-only
-        assert set(convert.input_schema()["required"]) == {
-            "source_timezone",
-            "time",
-            "target_timezone",
-        }
+        spec_seen = {s.name: s for s in registry.specs("plan")}["mcp__time__convert_time"]
+        required = {"source_timezone", "time", "target_timezone"}
+        assert set(spec_seen.input_schema["required"]) == required
+
+        # Validated by the registry against the server's own schema, as for a built-in.
+        validator = registry.validator("mcp__time__convert_time")
+        with pytest.raises(ToolInputError, match="'time' is a required property"):
+            validator.parse('{"source_timezone": "UTC", "target_timezone": "Asia/Tokyo"}')
         args = {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Asia/Tokyo"}
-        result = await convert.run(
-            McpArguments.model_validate(args),
-            _context(tmp_path),
-        )
+        _, parsed = validator.parse(json.dumps(args))
+        result = await convert.run(McpArguments.model_validate(parsed), _context(tmp_path))
         assert not result.is_error
         data = json.loads(result.content)
         assert data["target"]["datetime"].endswith("T21:00:00+09:00")
@@ -258,8 +262,7 @@ async def test_reference_time_server_from_the_registry(tmp_path: Path, notes: li
             "convert_time", {**args, "target_timezone": "Mars/Olympus"}
         )
         assert bad.is_error
-    finally:
-        await manager.aclose()
+    assert _state(manager.connection("time")) == "idle"  # stopped on leaving the block
 
 
 async def test_describe_servers_of_a_project(tmp_path: Path) -> None:

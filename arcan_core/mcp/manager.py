@@ -1,11 +1,12 @@
 """All of a session's MCP servers: started when first needed, offered as tools, described, stopped.
 
-Usage from the agent core::
+Usage from a front-end::
 
-    manager = McpManager.from_config(workspace, config, notify=warn)
-    tools = await manager.tools()     # starts every enabled server, in parallel, with timeouts
-    ...                               # register the tools beside the built-ins
-    await manager.aclose()            # at shutdown
+    async with McpManager.from_config(workspace, config, notify=warn) as mcp:
+        tools = await mcp.tools()     # servers not seen before start now, in parallel
+        core = await open_core(options.replace(extra_tools=tuple(tools)))
+        ...                           # /mcp: await describe_servers(mcp)
+    # leaving the block stops every server
 
 A server that cannot start is reported through ``notify`` and left out of ``tools()``; the others
 are offered. ``describe_servers`` gives the front-ends (``arcan mcp list``, ``/mcp`` in the TUI)
@@ -230,6 +231,12 @@ class McpManager:
     async def aclose(self) -> None:
         """Stop every server and wait for their processes to end."""
         await asyncio.gather(*(c.stop() for c in self._connections.values()))
+
+    async def __aenter__(self) -> McpManager:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
 
 async def describe_servers(
