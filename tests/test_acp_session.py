@@ -72,6 +72,9 @@ async def test_reject_then_always_allow_in_the_project(tmp_path: Path) -> None:
         session = await agent.new_session(cwd=str(project))
         response = await agent.prompt(session_id=session.session_id, prompt=_prompt("change it"))
         assert response.stop_reason == "end_turn"
+        assert response.usage is not None
+        assert response.usage.output_tokens > 0
+        assert response.usage.total_tokens > response.usage.output_tokens
         assert (project / "a.txt").read_text(encoding="utf-8") == "one\n"
         assert _statuses(client) == {"c1": "failed"}
 

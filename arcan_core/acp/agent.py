@@ -58,6 +58,7 @@ from acp.schema import (
     SseMcpServer,
     TextContentBlock,
 )
+from acp.schema import Usage as AcpUsage
 
 from arcan_core import __version__
 from arcan_core.acp.translate import (
@@ -191,7 +192,7 @@ class AcpSession:
         self._core = core
         self._mcp = mcp
         self._translator = EventTranslator(workspace, categories or {})
-        self._turn: asyncio.Future[AcpStopReason] | None = None
+        self._turn: asyncio.Future[TurnFinished] | None = None
         self._cancelled = False
         self._asking: set[asyncio.Task[None]] = set()
         self._asked: set[str] = set()
@@ -207,8 +208,8 @@ class AcpSession:
         """Send one session update to the editor."""
         await self._client.session_update(session_id=self.id, update=update)
 
-    async def prompt(self, blocks: Sequence[PromptBlock]) -> AcpStopReason:
-        """Run one prompt turn and return why it stopped.
+    async def prompt(self, blocks: Sequence[PromptBlock]) -> PromptResponse:
+        """Run one prompt turn; return why it stopped and the tokens it used.
 
         Raises:
             RequestError: a prompt is already running, or the core stopped mid-turn.
@@ -222,8 +223,18 @@ class AcpSession:
         self._cancelled = False
         self._turn = asyncio.get_running_loop().create_future()
         self._core.submit(SubmitPrompt(text=text, images=images))
-        reason = await self._turn
-        return "cancelled" if self._cancelled else reason
+        finished = await self._turn
+        usage = finished.usage
+        return PromptResponse(
+            stop_reason="cancelled" if self._cancelled else _STOP_REASONS[finished.stop_reason],
+            usage=AcpUsage(
+                total_tokens=usage.context_tokens + usage.output_tokens,
+                input_tokens=usage.context_tokens,
+                output_tokens=usage.output_tokens,
+                cached_read_tokens=usage.cache_read_tokens,
+                cached_write_tokens=usage.cache_write_tokens,
+            ),
+        )
 
     def cancel(self) -> None:
         """Interrupt the running turn (the prompt then answers ``cancelled``)."""
@@ -272,7 +283,7 @@ class AcpSession:
         for update in self._translator.updates(msg):
             await self.send(update)
         if isinstance(msg, TurnFinished) and self._turn is not None and not self._turn.done():
-            self._turn.set_result(_STOP_REASONS[msg.stop_reason])
+            self._turn.set_result(msg)
 
     async def _ask(self, msg: ToolCallAwaitingApproval) -> None:
         options, answers = permission_options(msg.call_id, msg.request)
@@ -450,8 +461,7 @@ class ArcanAgent:
     ) -> PromptResponse:
         """Run one prompt turn; updates stream while it runs."""
         del kwargs
-        reason = await self._session(session_id).prompt(prompt)
-        return PromptResponse(stop_reason=reason)
+        return await self._session(session_id).prompt(prompt)
 
     async def fork_session(
         self,
