@@ -36,6 +36,7 @@ from acp.schema import (
     ReadTextFileResponse,
     ReleaseTerminalResponse,
     RequestPermissionResponse,
+    SessionInfoUpdate,
     TerminalOutputResponse,
     TextContentBlock,
     ToolCallProgress,
@@ -221,6 +222,8 @@ def _check_first_turn(client: RecordingClient, project: Path) -> None:
     assert isinstance(preview, FileEditToolCallContent)
     assert (preview.old_text, preview.new_text) == ('print("Hello")\n', 'print("Goodbye")\n')
 
+    titles = [u.title for u in client.updates if isinstance(u, SessionInfoUpdate)]
+    assert titles == ["say goodbye instead"]
     assert "The greeting is in hello.py." in client.texts(AgentThoughtChunk)
     assert "I'll change the greeting." in client.texts(AgentMessageChunk)
     assert "Done: hello.py says Goodbye." in client.texts(AgentMessageChunk)

@@ -50,6 +50,7 @@ from acp.schema import (
     ResumeSessionResponse,
     SessionCapabilities,
     SessionInfo,
+    SessionInfoUpdate,
     SessionListCapabilities,
     SessionMode,
     SessionModeState,
@@ -174,6 +175,8 @@ class AcpSession:
         categories: tool name -> arcan category, for the kinds the editor shows.
         notes: lines for the editor, shown when the next prompt starts; the list is shared with
             whoever reports (the MCP manager's ``notify``), so later reports are shown too.
+        titled: the session has a title already (a resumed one); a new one sends its title
+            after its first prompt.
     """
 
     def __init__(
@@ -185,8 +188,10 @@ class AcpSession:
         mcp: McpManager | None = None,
         categories: Mapping[str, str] | None = None,
         notes: list[str] | None = None,
+        titled: bool = False,
     ) -> None:
         self.id = core.session_id
+        self._titled = titled
         self.workspace = workspace
         self._client = client
         self._core = core
@@ -224,6 +229,8 @@ class AcpSession:
         self._turn = asyncio.get_running_loop().create_future()
         self._core.submit(SubmitPrompt(text=text, images=images))
         finished = await self._turn
+        if not self._titled:
+            await self._send_title()
         usage = finished.usage
         return PromptResponse(
             stop_reason="cancelled" if self._cancelled else _STOP_REASONS[finished.stop_reason],
@@ -235,6 +242,24 @@ class AcpSession:
                 cached_write_tokens=usage.cache_write_tokens,
             ),
         )
+
+    async def _send_title(self) -> None:
+        """Give the editor the session's title once the store has one (after the first prompt)."""
+        from arcan_core.store import ProjectPaths, read_summary  # noqa: PLC0415
+
+        try:
+            summary = read_summary(ProjectPaths(self.workspace), self.id)
+        except ArcanError:
+            return
+        if summary.title:
+            self._titled = True
+            await self.send(
+                SessionInfoUpdate(
+                    session_update="session_info_update",
+                    title=summary.title,
+                    updated_at=summary.updated.isoformat(),
+                )
+            )
 
     def cancel(self) -> None:
         """Interrupt the running turn (the prompt then answers ``cancelled``)."""
@@ -583,7 +608,13 @@ class ArcanAgent:
         categories = self._tool_categories()
         categories.update({tool.name: tool.category for tool in tools})
         session = AcpSession(
-            self._client, core, workspace=project, mcp=manager, categories=categories, notes=notes
+            self._client,
+            core,
+            workspace=project,
+            mcp=manager,
+            categories=categories,
+            notes=notes,
+            titled=history is not None,
         )
         self._sessions[session.id] = session
         mode: str = config.mode

@@ -43,6 +43,7 @@ from acp.schema import (
     PermissionOption,
     PlanEntry,
     ResourceContentBlock,
+    SessionInfoUpdate,
     TextContentBlock,
     TextResourceContents,
     ToolCallLocation,
@@ -108,6 +109,7 @@ SessionUpdate = (
     | AgentPlanUpdate
     | CurrentModeUpdate
     | UsageUpdate
+    | SessionInfoUpdate
 )
 """The updates arcan sends (a subset of what ``Client.session_update`` accepts)."""
 
