@@ -84,6 +84,9 @@ class Checkpoints:
             return
         if not (self.git_dir / "HEAD").exists():
             self.git_dir.parent.mkdir(parents=True, exist_ok=True)
+            # The store is private to this machine: keep it out of the user's `git status`
+            # even where `.arcan/.gitignore` was not written.
+            (self.git_dir.parent / ".gitignore").write_text("*\n", encoding="utf-8")
             await self._git("init", "-q")
             await self._git("config", "core.autocrlf", "false")
             await self._git("config", "gc.auto", "0")
