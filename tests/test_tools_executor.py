@@ -20,6 +20,7 @@ from arcan_core.protocol.events import (
     ToolCallAwaitingApproval,
     ToolCallFinished,
     ToolCallOutput,
+    Warning,  # noqa: A004 - the protocol's event name
 )
 from arcan_core.protocol.operations import AnswerApproval, ApprovalScope
 from arcan_core.tools.base import Tool, ToolCallRequest, ToolCategory, ToolContext, ToolResult
@@ -171,7 +172,7 @@ async def test_an_edit_in_ask_mode_asks_with_a_diff_and_runs_when_allowed(worksp
     assert request.cwd == str(workspace)
     assert "ask mode asks" in request.reason
     assert request.suggested_pattern == "edit(m.py)"
-    assert request.scopes == ("once", "session", "project")
+    assert request.scopes == ("once", "session", "project", "pattern")
     [finished] = recorder.of(ToolCallFinished)
     assert finished.call_id == "e1"
     assert finished.display is not None
@@ -466,3 +467,48 @@ async def test_cancel_call_stops_one_call_and_lets_the_others_finish(workspace: 
     # The read waited for the shell (a barrier) and still ran after its cancel.
     assert out[1].content == "     1\ta"
     assert not executor.cancel_call("slow")
+
+
+class _PatternAsker(Asker):
+    def __init__(self, pattern: str, scope: ApprovalScope) -> None:
+        super().__init__(scope=scope)
+        self.pattern = pattern
+
+    async def __call__(
+        self, call_id: str, name: str, args: dict[str, Any], request: ApprovalRequest
+    ) -> AnswerApproval:
+        self.asked.append(request)
+        return AnswerApproval(
+            call_id=call_id, decision="allow", scope=self.scope, pattern=self.pattern
+        )
+
+
+async def test_an_edited_pattern_is_saved_and_a_bad_one_only_warns(workspace: Path) -> None:
+    executor = make(workspace)
+    await executor.run_batch(
+        [call("b", "bash", command="echo hi")],
+        emit=Recorder(),
+        ask=_PatternAsker("bash(echo*)", "pattern"),
+    )
+    assert "bash(echo*)" in (workspace / PERMISSIONS_FILE).read_text()
+    recorder = Recorder()
+    [outcome] = await executor.run_batch(
+        [call("c", "bash", command="printf x")],
+        emit=recorder,
+        ask=_PatternAsker("bash(printf", "pattern"),
+    )
+    assert outcome.content.startswith("x")
+    [warning] = recorder.of(Warning)
+    assert "not remembered" in warning.message
+
+
+async def test_a_dangerous_command_is_never_remembered(workspace: Path) -> None:
+    (workspace / ".git" / "hooks").mkdir(parents=True)
+    executor = make(workspace, mode="auto-edit")
+    asker = _PatternAsker("bash", "project")
+    command = "echo '#!/bin/sh' > .git/hooks/pre-commit"
+    for _ in range(2):
+        await executor.run_batch([call("d", "bash", command=command)], emit=Recorder(), ask=asker)
+    assert len(asker.asked) == 2
+    assert asker.asked[0].scopes == ("once",)
+    assert not (workspace / PERMISSIONS_FILE).exists()

@@ -9,6 +9,7 @@ import pytest
 
 from arcan_core.errors import PathEscapeError, ToolError
 from arcan_core.tools.base import ToolContext
+from arcan_core.tools.builtin import read as read_module
 from arcan_core.tools.builtin._files import line_tag
 from arcan_core.tools.builtin.edit import (
     EditInput,
@@ -281,3 +282,29 @@ def test_previews_show_the_diff_without_writing(ctx: ToolContext) -> None:
     preview, kind = WriteTool().preview(WriteInput(path="n.py", content="n\n"), ctx)
     assert kind == "diff"
     assert "+n" in preview
+
+
+async def test_a_file_too_large_to_hold_is_read_as_a_window(
+    ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_module, "MAX_EDIT_BYTES", 1000)
+    (ctx.workspace / "huge.log").write_text("".join(f"entry {i}\n" for i in range(1, 1001)))
+    result = await ReadTool().run(ReadInput(path="huge.log", offset=500, limit=3), ctx)
+    assert result.content.splitlines() == [
+        "   500\tentry 500",
+        "   501\tentry 501",
+        "   502\tentry 502",
+        "[showing lines 500-502 of a file too large to count; read on with offset=503]",
+    ]
+    with pytest.raises(ToolError, match="past the end"):
+        await ReadTool().run(ReadInput(path="huge.log", offset=5000), ctx)
+
+
+async def test_read_and_edit_lines_number_form_feeds_alike(ctx: ToolContext) -> None:
+    (ctx.workspace / "ff.c").write_text("a\n\x0c\nb\n")
+    tagged = await ReadTool().run(ReadInput(path="ff.c", tags=True), ctx)
+    tag_of_b = tagged.content.splitlines()[-1].split("\t")[0].strip()
+    await EditLinesTool().run(
+        EditLinesInput(path="ff.c", edits=[LineEdit(start=tag_of_b, new="B")]), ctx
+    )
+    assert (ctx.workspace / "ff.c").read_text() == "a\n\x0c\nB\n"

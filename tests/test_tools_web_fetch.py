@@ -36,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
         "/to-file": (302, {"Location": "file:///etc/passwd"}, b""),
         "/loop": (302, {"Location": "/loop"}, b""),
         "/big": (200, {"Content-Type": "text/plain"}, b"x" * 300_000),
+        "/elsewhere": (302, {"Location": "http://other.invalid/page"}, b""),
     }
 
     def do_GET(self) -> None:
@@ -105,6 +106,9 @@ async def test_redirects_are_followed_to_http_only(base_url: str, ctx: ToolConte
         await tool.run(WebFetchInput(url=f"{base_url}/to-file"), ctx)
     with pytest.raises(ToolError, match="more than 5 redirects"):
         await tool.run(WebFetchInput(url=f"{base_url}/loop"), ctx)
+    elsewhere = await tool.run(WebFetchInput(url=f"{base_url}/elsewhere"), ctx)
+    assert "redirects to another host: http://other.invalid/page" in elsewhere.content
+    assert not elsewhere.is_error
 
 
 async def test_only_http_urls_are_fetched(ctx: ToolContext) -> None:

@@ -34,6 +34,7 @@ from arcan_core.protocol.events import (
     ToolCallFinished,
     ToolCallOutput,
     ToolDisplay,
+    Warning,  # noqa: A004 - the protocol's event name
 )
 from arcan_core.tools.base import Tool, ToolCallRequest, ToolContext, ToolOutcome, ToolResult
 from arcan_core.tools.output import MAX_RESULT_CHARS, trim_middle
@@ -264,18 +265,18 @@ class ToolExecutor:
             return self._result(actor, f"denied: {decision.reason}", is_error=True, denied=True)
         if decision.action == "ask":
             try:
-                answer = await self._ask(actor, tool, args, decision, emit, ask)
+                answer = await self._ask(actor, tool, args, decision, emit, ask, redactor)
             except _Cancelled:
                 return self._result(actor, "cancelled by the user", is_error=True)
             if answer.decision != "allow":
                 why = f": {answer.reason}" if answer.reason else ""
                 return self._result(
                     actor,
-                    f"denied: the user refused this call{why} (it asked because {decision.reason})",
+                    f"denied: this call needed approval ({decision.reason}) and was refused{why}",
                     is_error=True,
                     denied=True,
                 )
-            allowed = self._apply_answer(answer, decision)
+            allowed = self._apply_answer(answer, decision, emit)
         ctx = self._context(actor, _scrubbing(emit, redactor), allowed)
         try:
             result = await self._race(actor, tool.run(args, ctx))
@@ -296,6 +297,7 @@ class ToolExecutor:
         decision: Decision,
         emit: EventSink,
         ask: ApprovalAsker,
+        redactor: Redactor,
     ) -> AnswerApproval:
         ctx = self._context(actor, _drop)
         try:
@@ -306,7 +308,7 @@ class ToolExecutor:
         request = ApprovalRequest(
             tool=tool.name,
             summary=summary,
-            preview=trim_middle(preview, 20_000),
+            preview=trim_middle(redactor(preview), 20_000),
             preview_kind=kind,
             cwd=str(self.workspace),
             reason=decision.reason,
@@ -329,14 +331,23 @@ class ToolExecutor:
                 actor, ask(actor.request.call_id, tool.name, actor.input, request)
             )
 
-    def _apply_answer(self, answer: AnswerApproval, decision: Decision) -> frozenset[Path]:
+    def _apply_answer(
+        self, answer: AnswerApproval, decision: Decision, emit: EventSink
+    ) -> frozenset[Path]:
         if decision.outside_paths:
             if answer.scope != "once":
                 self.policy.admit_for_session(decision.outside_paths)
             return frozenset(decision.outside_paths)
         pattern = answer.pattern or decision.suggested_pattern
-        if answer.scope != "once" and pattern and answer.scope in (*decision.scopes, "pattern"):
-            self.policy.remember(pattern, "project" if answer.scope == "pattern" else answer.scope)
+        # A scope the request did not offer (a "session" answer to a dangerous command) is "once".
+        if answer.scope != "once" and pattern and answer.scope in decision.scopes:
+            try:
+                self.policy.remember(
+                    pattern, "project" if answer.scope == "pattern" else answer.scope
+                )
+            except ArcanError as error:
+                # The call was allowed; only remembering failed (a typo in an edited pattern).
+                emit(Warning(message=f"the answer was not remembered: {error.message}"))
         return frozenset()
 
     async def _race(self, actor: _Actor, work: Awaitable[_T]) -> _T:

@@ -83,7 +83,7 @@ MODE_TABLE: dict[str, dict[str, _ModeAction]] = {
 }
 """What each mode does with each tool category, before rules and safety checks."""
 
-_ALL_SCOPES: tuple[ApprovalScope, ...] = ("once", "session", "project")
+_ALL_SCOPES: tuple[ApprovalScope, ...] = ("once", "session", "project", "pattern")
 _RULE = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+import asyncio
+import io
+import itertools
+from typing import TYPE_CHECKING, BinaryIO, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from arcan_core.errors import ToolError
 from arcan_core.tools.base import Tool, ToolCategory, ToolContext, ToolResult
-from arcan_core.tools.builtin._files import line_tag, looks_binary
+from arcan_core.tools.builtin._files import MAX_EDIT_BYTES, line_tag, looks_binary
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -65,43 +68,58 @@ class ReadTool(Tool[ReadInput]):
         """Read the lines asked for."""
         path = ctx.resolve(args.path)
         shown = ctx.show(path)
-        if path.is_dir():
-            raise ToolError(f"{shown} is a directory", hint="list it with glob, e.g. pattern '*'")
-        try:
-            with path.open("rb") as handle:
-                head = handle.read(_SNIFF)
-                if looks_binary(head):
-                    size = path.stat().st_size
-                    return ToolResult(content=f"{shown} is a binary file ({size} bytes); not shown")
-                handle.seek(0)
-                text = handle.read().decode("utf-8", errors="replace")
-        except FileNotFoundError as error:
-            raise ToolError(f"{shown} does not exist", hint="find files with glob") from error
-        except OSError as error:
-            raise ToolError(f"cannot read {shown}: {error.strerror}") from error
+        content = await asyncio.to_thread(_read, path, shown, args)
         ctx.session.mark_seen(path)
-        return ToolResult(content=_render(text, shown, args))
+        return ToolResult(content=content)
 
 
-def _render(text: str, shown: str, args: ReadInput) -> str:
-    lines = text.splitlines()
-    total = len(lines)
+def _read(path: Path, shown: str, args: ReadInput) -> str:
+    if path.is_dir():
+        raise ToolError(f"{shown} is a directory", hint="list it with glob, e.g. pattern '*'")
+    first = args.offset or 1
+    limit = args.limit or DEFAULT_LIMIT
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            if looks_binary(handle.read(_SNIFF)):
+                return f"{shown} is a binary file ({size} bytes); not shown"
+            handle.seek(0)
+            if size > MAX_EDIT_BYTES:
+                # Too large to hold (and to edit): stream the window, leave the rest unread.
+                lines, total = _window(handle, first, limit), None
+            else:
+                text = handle.read().decode("utf-8", errors="replace")
+                # splitlines, as edit_lines numbers lines: a tag must name the same line.
+                everything = text.splitlines()
+                lines, total = everything[first - 1 : first - 1 + limit], len(everything)
+    except FileNotFoundError as error:
+        raise ToolError(f"{shown} does not exist", hint="find files with glob") from error
+    except OSError as error:
+        raise ToolError(f"cannot read {shown}: {error.strerror}") from error
     if total == 0:
         return f"{shown} is empty"
-    first = args.offset or 1
-    if first > total:
-        raise ToolError(f"{shown} has {total} lines; offset {first} is past the end")
-    limit = args.limit or DEFAULT_LIMIT
+    if not lines:
+        known = f"has {total} lines" if total is not None else "has fewer lines"
+        raise ToolError(f"{shown} {known}; offset {first} is past the end")
+    return _render(lines, first, total, args)
+
+
+def _window(handle: BinaryIO, first: int, limit: int) -> list[str]:
+    text = io.TextIOWrapper(handle, encoding="utf-8", errors="replace")
+    return [line.rstrip("\r\n") for line in itertools.islice(text, first - 1, first - 1 + limit)]
+
+
+def _render(lines: list[str], first: int, total: int | None, args: ReadInput) -> str:
     out: list[str] = []
     size = 0
     last = first - 1
     long_lines = 0
-    for number in range(first, min(total, first + limit - 1) + 1):
-        line = lines[number - 1]
+    for number, original in enumerate(lines, start=first):
+        line = original
         if len(line) > MAX_LINE_CHARS:
             line = line[:MAX_LINE_CHARS] + f" [... {len(line) - MAX_LINE_CHARS} characters cut]"
             long_lines += 1
-        prefix = f"{line_tag(number, lines[number - 1])}" if args.tags else f"{number}"
+        prefix = line_tag(number, original) if args.tags else f"{number}"
         rendered = f"{prefix:>6}\t{line}"
         if size + len(rendered) > MAX_OUTPUT_CHARS and out:
             break
@@ -109,7 +127,12 @@ def _render(text: str, shown: str, args: ReadInput) -> str:
         size += len(rendered) + 1
         last = number
     notes: list[str] = []
-    if last < total:
+    if total is None:
+        notes.append(
+            f"[showing lines {first}-{last} of a file too large to count; "
+            f"read on with offset={last + 1}]"
+        )
+    elif last < total:
         notes.append(f"[showing lines {first}-{last} of {total}; read on with offset={last + 1}]")
     if long_lines:
         notes.append(f"[{long_lines} long lines were cut at {MAX_LINE_CHARS} characters]")

@@ -62,8 +62,9 @@ class WebFetchTool(Tool[WebFetchInput]):
     name: ClassVar[str] = "web_fetch"
     description: ClassVar[str] = (
         "Fetch an http(s) URL (GET) and return the page as markdown (HTML) or text. Follows up "
-        "to 5 redirects to http(s) URLs only. Large pages are cut, with a note. Asks the user "
-        "first unless in full-auto mode."
+        "to 5 redirects on the same host (a redirect to another host is reported, not "
+        "followed). Large pages are cut, with a note. Asks the user first unless in full-auto "
+        "mode."
     )
     input_model: ClassVar[type[BaseModel]] = WebFetchInput
     read_only: ClassVar[bool] = True
@@ -109,12 +110,19 @@ class WebFetchTool(Tool[WebFetchInput]):
                 status, headers, body, cut = await _get(client, url, self.max_bytes)
                 location = headers.get("location")
                 if status in (301, 302, 303, 307, 308) and location:
-                    url = urljoin(url, location)
-                    if urlsplit(url).scheme.lower() not in _SCHEMES:
+                    target = urljoin(url, location)
+                    if urlsplit(target).scheme.lower() not in _SCHEMES:
                         raise ToolError(
-                            f"refused a redirect to a non-http(s) URL: {url}",
+                            f"refused a redirect to a non-http(s) URL: {target}",
                             hint="only http(s) pages can be fetched",
                         )
+                    if urlsplit(target).netloc.lower() != urlsplit(url).netloc.lower():
+                        # The approval (or an allow rule) named this host, not that one.
+                        return ToolResult(
+                            content=f"{url} redirects to another host: {target}\n"
+                            "Call web_fetch with that URL to follow it."
+                        )
+                    url = target
                     continue
                 break
             else:
