@@ -187,7 +187,14 @@ async def _spawn(
     client: RecordingClient, project: Path, tmp_path: Path, log: Path
 ) -> AsyncIterator[ClientSideConnection]:
     async with spawn_agent_process(
-        client, str(ARCAN), "acp", "--log", str(log), env=_env(tmp_path), cwd=project
+        client,
+        str(ARCAN),
+        "acp",
+        "--log",
+        str(log),
+        env=_env(tmp_path),
+        cwd=project,
+        use_unstable_protocol=True,
     ) as (conn, process):
         yield conn
         assert process.returncode is None  # still serving until we close
@@ -284,6 +291,7 @@ async def test_a_whole_turn_then_a_resume(tmp_path: Path, log_file: Path) -> Non
         _check_first_turn(client, project)
         await conn.set_session_mode(session_id=session.session_id, mode_id="auto-edit")
         first_session = session.session_id
+        await conn.close_session(session_id=first_session)
 
     _project(tmp_path, [{"text": "Still here, and it still says Goodbye."}], "second")
     client = RecordingClient()

@@ -162,3 +162,23 @@ async def test_an_mcp_crash_mid_session_reaches_the_editor(tmp_path: Path) -> No
         assert "> MCP server 'echo': exited during the call" in client.texts(AgentMessageChunk)
     finally:
         await agent.aclose()
+
+
+async def test_resume_reopens_without_replaying(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    client = RecordingClient()
+    # Each core gets a fresh scripted provider, which plays its script from the start.
+    agent = _agent(tmp_path, [{"text": "hi"}], client)
+    try:
+        session = await agent.new_session(cwd=str(project))
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("one"))
+        await agent.close_session(session_id=session.session_id)
+        before = len(client.updates)
+        resumed = await agent.resume_session(session_id=session.session_id, cwd=str(project))
+        assert resumed.modes is not None
+        assert len(client.updates) == before  # nothing replayed
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("two"))
+        assert client.texts(AgentMessageChunk) == "hihi"
+    finally:
+        await agent.aclose()

@@ -34,6 +34,8 @@ async def serve(*, flags: Mapping[str, object] | None = None) -> None:
 
     agent = ArcanAgent(flags=flags)
     try:
-        await run_agent(agent)
+        # The "unstable" routes carry session/resume and session/close, which arcan implements
+        # (and advertises); session/fork answers an error either way.
+        await run_agent(agent, use_unstable_protocol=True)
     finally:
         await agent.aclose()
