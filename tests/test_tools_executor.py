@@ -512,3 +512,30 @@ async def test_a_dangerous_command_is_never_remembered(workspace: Path) -> None:
     assert len(asker.asked) == 2
     assert asker.asked[0].scopes == ("once",)
     assert not (workspace / PERMISSIONS_FILE).exists()
+
+
+async def test_search_leaves_out_what_deny_rules_hide(workspace: Path) -> None:
+    (workspace / "secrets").mkdir()
+    (workspace / "secrets" / "prod.env").write_text("password=needle\n")
+    (workspace / ".env").write_text("needle\n")
+    (workspace / "app.py").write_text("needle = 1\n")
+    policy = ApprovalPolicy(workspace, deny=["read(secrets/**)", "read(.env)"])
+    executor = make(workspace, mode="ask", policy=policy)
+    out = await executor.run_batch(
+        [
+            call("g", "grep", pattern="needle"),
+            call("l", "glob", pattern="*"),
+            call("r", "read", path="secrets/prod.env"),
+        ],
+        emit=Recorder(),
+        ask=Asker(),
+    )
+    assert out[0].content.splitlines() == [
+        "app.py",
+        "  1: needle = 1",
+        "[2 files left out by the user's deny rules]",
+    ]
+    assert "prod.env" not in out[1].content
+    assert ".env" not in out[1].content.splitlines()
+    assert "[2 files left out by the user's deny rules]" in out[1].content
+    assert out[2].denied

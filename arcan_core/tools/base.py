@@ -11,6 +11,7 @@ returns one ``ToolOutcome`` per request, in call order. Live events go out throu
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, Protocol, TypeVar
@@ -111,6 +112,8 @@ class ToolContext:
     """Single paths outside the roots that the user approved for this call or session."""
     sandbox: Sandbox | None = None
     """The sandbox the shell must run under, or ``None`` to run without one."""
+    hidden: Callable[[Path], bool] | None = None
+    """Paths the user's deny rules keep from reading tools; search results leave them out."""
 
     def resolve(self, raw: str | Path) -> Path:
         """Resolve a path the model gave, refusing one outside the allowed places.

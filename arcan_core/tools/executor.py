@@ -223,6 +223,7 @@ class ToolExecutor:
             session=self.session,
             allowed_paths=allowed | self.policy.session_paths,
             sandbox=self.sandbox if sandboxed else None,
+            hidden=self.policy.read_denied if self.policy.hides_paths else None,
         )
 
     # -- running -----------------------------------------------------------------------------

@@ -482,6 +482,16 @@ class ApprovalPolicy:
             ) from error
         self._allow.append(rule)
 
+    @property
+    def hides_paths(self) -> bool:
+        """Whether any deny rule keeps paths from the reading tools (``read(.env)``)."""
+        return any(_hides(rule) for rule in self._deny)
+
+    def read_denied(self, path: Path) -> bool:
+        """Whether a deny rule for reading covers ``path``; glob and grep leave it out."""
+        shown = self._ctx.show(path)
+        return any(_hides(rule) and _match_path(rule.spec or "", shown) for rule in self._deny)
+
     def admit_for_session(self, paths: Iterable[Path]) -> None:
         """Admit paths outside the roots for the rest of the session (a "session" answer)."""
         self._session_paths.update(paths)
@@ -489,6 +499,13 @@ class ApprovalPolicy:
     @property
     def _file(self) -> Path:
         return self.workspace / PERMISSIONS_FILE
+
+
+def _hides(rule: Rule) -> bool:
+    return rule.spec is not None and rule.tool in _READING
+
+
+_READING = frozenset({"read", "glob", "grep"})
 
 
 def _discard(msg: object, /) -> None:

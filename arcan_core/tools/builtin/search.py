@@ -136,6 +136,18 @@ def _walk_dir(directory: Path, ignores: _Ignores) -> Iterator[Path]:
         ignores.stack.pop()
 
 
+def _visible(paths: list[Path], ctx: ToolContext) -> tuple[list[Path], int]:
+    """Drop the paths the user's deny rules hide; return the rest and how many were dropped."""
+    if ctx.hidden is None:
+        return paths, 0
+    kept = [p for p in paths if not ctx.hidden(p)]
+    return kept, len(paths) - len(kept)
+
+
+def _hidden_note(count: int) -> str:
+    return f"\n[{count} files left out by the user's deny rules]" if count else ""
+
+
 def _mtime(path: Path) -> float:
     try:
         return path.stat().st_mtime
@@ -228,6 +240,7 @@ class GlobTool(Tool[GlobInput]):
             else await asyncio.to_thread(list_files_python, root, ctx.workspace)
         )
         matched = [p for p in files if spec.match_file(p.relative_to(root).as_posix())]
+        matched, hidden = _visible(matched, ctx)
         matched = await asyncio.to_thread(_recent_first, matched)
         shown = [ctx.show(p) for p in matched[:MAX_GLOB_RESULTS]]
         if not shown:
@@ -238,6 +251,7 @@ class GlobTool(Tool[GlobInput]):
                 f"\n[{len(matched) - MAX_GLOB_RESULTS} more files not shown; "
                 "narrow the pattern or the path]"
             )
+        text += _hidden_note(hidden)
         return ToolResult(content=text, display=ToolDisplay(kind="listing", items=tuple(shown)))
 
 
@@ -456,7 +470,13 @@ class GrepTool(Tool[GrepInput]):
             result = await grep_rg(self.rg, args, root, ctx.workspace)
         else:
             result = await asyncio.to_thread(grep_python, args, root, ctx.workspace)
+        kept, hidden = _visible(list(result.files), ctx)
+        if hidden:
+            result.files = {path: result.files[path] for path in kept}
+            result.matches = sum(hits.matches for hits in result.files.values())
         if not result.files:
-            return ToolResult(content=f"no matches for {args.pattern!r} in {ctx.show(root)}")
+            text = f"no matches for {args.pattern!r} in {ctx.show(root)}" + _hidden_note(hidden)
+            return ToolResult(content=text)
         text, names = await asyncio.to_thread(_render_grep, result, ctx, args)
+        text += _hidden_note(hidden)
         return ToolResult(content=text, display=ToolDisplay(kind="listing", items=tuple(names)))
