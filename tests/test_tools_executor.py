@@ -539,3 +539,24 @@ async def test_search_leaves_out_what_deny_rules_hide(workspace: Path) -> None:
     assert ".env" not in out[1].content.splitlines()
     assert "[2 files left out by the user's deny rules]" in out[1].content
     assert out[2].denied
+
+
+async def test_a_call_cancelled_while_waiting_never_starts(workspace: Path) -> None:
+    executor = make(workspace, mode="auto-edit")
+    recorder = Recorder()
+    task = asyncio.create_task(
+        executor.run_batch(
+            [
+                call("first", "bash", command="echo go; sleep 300"),
+                call("second", "write", path="never.txt", content="x"),
+            ],
+            emit=recorder,
+            ask=Asker(),
+        )
+    )
+    await asyncio.wait_for(recorder.output_seen.wait(), 10)
+    assert executor.cancel_call("second")
+    assert executor.cancel_call("first")
+    out = await asyncio.wait_for(task, 10)
+    assert [o.content for o in out] == ["cancelled by the user"] * 2
+    assert not (workspace / "never.txt").exists()

@@ -353,6 +353,11 @@ class ToolExecutor:
 
     async def _race(self, actor: _Actor, work: Awaitable[_T]) -> _T:
         """Await ``work`` unless the actor's mailbox receives a cancel first."""
+        if not actor.mailbox.empty():
+            # Cancelled while it waited for an earlier call: do not start the work at all.
+            if asyncio.iscoroutine(work):
+                work.close()
+            raise _Cancelled
         task = asyncio.ensure_future(work)
         mail = asyncio.ensure_future(actor.mailbox.get())
         try:

@@ -133,7 +133,9 @@ class BwrapSandbox(Sandbox):
         if not self.network:
             out.append("--unshare-net")
         for root in (workspace, *writable):
-            out += ["--bind", str(root), str(root)]
+            # bwrap refuses to start on a missing source; an added root may not exist yet.
+            if root.is_dir():
+                out += ["--bind", str(root), str(root)]
         for relative in _PROTECTED:
             protected = workspace / relative
             if protected.exists():
