@@ -3,6 +3,10 @@
 Only prompt-toolkit and the shell's own small modules load before the first prompt; the
 configuration, pydantic and the agent core load in a worker thread while the prompt is on screen.
 Textual is never imported.
+
+On a terminal the banner and the prompt mark are painted before prompt-toolkit is even imported
+(about 0.1 s of the start-up), with the terminal already in raw mode: keys typed meanwhile wait in
+the terminal and land in the prompt as soon as it is live, and Ctrl+C is a key, not a signal.
 """
 
 from __future__ import annotations
@@ -54,19 +58,63 @@ def terminal_options() -> dict[str, Any]:
     return {"pt_output": output, "interactive": False}
 
 
+def _paint_early() -> list[Any] | None:
+    """Put a terminal in raw mode and draw the banner and prompt mark; return the old mode.
+
+    Returns ``None`` (and draws nothing) unless both stdin and stdout are terminals.
+    """
+    if not (_isatty(sys.stdin) and _isatty(sys.stdout)):
+        return None
+    import termios  # noqa: PLC0415
+    import tty  # noqa: PLC0415
+
+    from arcan_tui.shell import BANNER  # noqa: PLC0415
+    from arcan_tui.shell.style import Palette, colour_enabled  # noqa: PLC0415
+
+    fd = sys.stdin.fileno()
+    try:
+        saved = termios.tcgetattr(fd)
+        # cbreak keeps output processing (\n -> \r\n); echo and signals go off like in raw.
+        tty.setcbreak(fd)
+        mode = termios.tcgetattr(fd)
+        mode[3] &= ~termios.ISIG
+        termios.tcsetattr(fd, termios.TCSANOW, mode)
+    except termios.error:
+        return None
+    palette = Palette(colour=colour_enabled(sys.stdout))
+    # The prompt-toolkit prompt takes over this line: it renders from column 0 of the cursor row.
+    sys.stdout.write(palette.paint(BANNER, "dim") + "\n" + palette.paint(">", "bold") + " \r")
+    sys.stdout.flush()
+    return saved
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the shell in the project until the user quits."""
-    import asyncio  # noqa: PLC0415
-
     from arcan_tui.cli import config_flags, project_dir  # noqa: PLC0415 - the cli imports us
-    from arcan_tui.shell.host import CoreHost, OpenRequest  # noqa: PLC0415
-    from arcan_tui.shell.session import ShellSession  # noqa: PLC0415
 
     project = project_dir(args)
-    request = OpenRequest(
-        resume=getattr(args, "resume", None),
-        continue_latest=bool(getattr(args, "continue_", False)),
-    )
-    host = CoreHost(project, config_flags(args))
-    shell = ShellSession(host, project_dir=project, request=request, **terminal_options())
-    return asyncio.run(shell.run())
+    saved = _paint_early()
+    try:
+        import asyncio  # noqa: PLC0415
+
+        from arcan_tui.shell.host import CoreHost, OpenRequest  # noqa: PLC0415
+        from arcan_tui.shell.session import ShellSession  # noqa: PLC0415
+
+        request = OpenRequest(
+            resume=getattr(args, "resume", None),
+            continue_latest=bool(getattr(args, "continue_", False)),
+        )
+        host = CoreHost(project, config_flags(args))
+        shell = ShellSession(
+            host,
+            project_dir=project,
+            request=request,
+            banner=saved is None,
+            **terminal_options(),
+        )
+        return asyncio.run(shell.run())
+    finally:
+        if saved is not None:
+            import termios  # noqa: PLC0415
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSADRAIN, saved)

@@ -18,3 +18,8 @@ Modules, each small and testable on its own:
 Nothing here imports ``arcan_core.protocol`` at module level: the first prompt is drawn before the
 core (and pydantic) has loaded, so launch-to-prompt stays short.
 """
+
+__all__ = ["BANNER"]
+
+BANNER = "arcan shell · /help lists commands · Ctrl+D quits"
+"""The first line the shell prints (the command line paints it before prompt-toolkit loads)."""

@@ -23,6 +23,7 @@ from prompt_toolkit.application import run_in_terminal
 from prompt_toolkit.input.typeahead import store_typeahead
 from prompt_toolkit.keys import Keys
 
+from arcan_tui.shell import BANNER
 from arcan_tui.shell.approvals import ApprovalPrompter
 from arcan_tui.shell.commands import CommandRegistry, default_registry
 from arcan_tui.shell.host import OpenRequest
@@ -67,6 +68,7 @@ class ShellSession:
         history: prompt history (default: the project's, shared with the TUI).
         size: ``(columns, rows)`` of the terminal, for the markdown re-render.
         registry: slash commands (default: the built-in ones).
+        banner: print the one-line banner (off when the command line already painted it).
     """
 
     def __init__(
@@ -83,8 +85,10 @@ class ShellSession:
         history: History | None = None,
         size: Callable[[], tuple[int, int]] | None = None,
         registry: CommandRegistry | None = None,
+        banner: bool = True,
     ) -> None:
         self._host = host
+        self._banner = banner
         self._request = request or OpenRequest()
         self._out: TextIO = out if out is not None else sys.stdout
         if interactive is None:
@@ -134,6 +138,7 @@ class ShellSession:
         self._redraw: asyncio.Future[None] | None = None
         self._armed_quit = False
         self._quitting = False
+        self._interrupts = 0
 
     # -- ShellContext ----------------------------------------------------------------------------
 
@@ -178,18 +183,23 @@ class ShellSession:
     async def run(self) -> int:
         """Run until ``/quit``, Ctrl+D, or a second Ctrl+C at an empty prompt; return 0."""
         self._start_opening(self._request)
-        self.say("arcan shell · /help lists commands · Ctrl+D quits", "dim")
-        try:
-            while not self._quitting:
-                line = await self._read_line()
-                if line is None:
-                    break
-                await self._handle_line(line)
-                if self._core_died():
-                    self.say("the core has stopped", "red")
-                    break
-        finally:
-            await self._close_core()
+        if self._banner:
+            self.say(BANNER, "dim")
+        # Raw for the whole session, not only while someone reads: a Ctrl+C or Ctrl+D pressed in
+        # the instant between a turn and the next prompt must arrive as a key, not as SIGINT or a
+        # line-discipline EOF that would be lost.
+        with self._input.raw_mode():
+            try:
+                while not self._quitting:
+                    line = await self._read_line()
+                    if line is None:
+                        break
+                    await self._handle_line(line)
+                    if self._core_died():
+                        self.say("the core has stopped", "red")
+                        break
+            finally:
+                await self._close_core()
         return 0
 
     def _core_died(self) -> bool:
@@ -354,17 +364,15 @@ class ShellSession:
 
     async def _attend(self, core: CoreHandle, op: Operation, until: Predicate) -> None:
         """Send ``op`` and serve keys and approvals until ``until`` matches an event."""
-        from arcan_core.protocol.operations import Interrupt  # noqa: PLC0415
-
         loop = asyncio.get_running_loop()
         waiting: asyncio.Future[None] = loop.create_future()
         self._until, self._waiting = until, waiting
         if self._pump_task is None or self._pump_task.done():
             waiting.set_result(None)
         core.submit(op)
+        self._interrupts = 0
         key_task: asyncio.Future[KeyPress | None] | None = None
         approval_task: asyncio.Task[ToolCallAwaitingApproval] | None = None
-        interrupts = 0
         try:
             with self.keys.listening():
                 while not waiting.done():
@@ -379,33 +387,55 @@ class ShellSession:
                     pending: set[asyncio.Future[Any]] = {waiting, key_task, approval_task}
                     await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     if key_task.done():
-                        key = key_task.result()
-                        key_task = None
-                        if key is not None and key.key == Keys.ControlC:
-                            interrupts += 1
-                            if interrupts > 1:
-                                self.say("stopped waiting; the core is still stopping", "yellow")
-                                break
-                            self.say("interrupting…", "yellow")
-                            core.submit(Interrupt())
-                        elif key is not None:
-                            self._typeahead.append(key)
+                        key, key_task = key_task.result(), None
+                        if self._on_key(core, key):
+                            break
                     if approval_task.done():
-                        awaiting = approval_task.result()
-                        approval_task = None
+                        awaiting, approval_task = approval_task.result(), None
                         if key_task is not None:
                             key_task.cancel()
                             key_task = None
                         await self._answer(core, awaiting)
         finally:
-            for task in (key_task, approval_task):
-                if task is not None:
-                    task.cancel()
+            self._salvage(key_task, approval_task)
             self._until, self._waiting = None, None
             # Keys typed after the last question belong to the next prompt.
             self._typeahead.extend(self.keys.take_queued())
             self.renderer.finish()
             self._out.flush()
+
+    def _on_key(self, core: CoreHandle, key: KeyPress | None) -> bool:
+        """Handle a key pressed while the core works; return whether to stop waiting."""
+        if key is None:
+            return False
+        if key.key != Keys.ControlC:
+            self._typeahead.append(key)
+            return False
+        self._interrupts += 1
+        if self._interrupts > 1:
+            self.say("stopped waiting; the core is still stopping", "yellow")
+            return True
+        from arcan_core.protocol.operations import Interrupt  # noqa: PLC0415
+
+        self.say("interrupting…", "yellow")
+        core.submit(Interrupt())
+        return False
+
+    def _salvage(
+        self,
+        key_task: asyncio.Future[KeyPress | None] | None,
+        approval_task: asyncio.Task[ToolCallAwaitingApproval] | None,
+    ) -> None:
+        """Keep what the reader tasks got in the instant the wait ended, then stop them."""
+        if key_task is not None and key_task.done() and not key_task.cancelled():
+            late = key_task.result()
+            if late is not None:
+                self._typeahead.append(late)
+        if approval_task is not None and approval_task.done() and not approval_task.cancelled():
+            self._approvals.put_nowait(approval_task.result())
+        for task in (key_task, approval_task):
+            if task is not None:
+                task.cancel()
 
     async def _answer(self, core: CoreHandle, awaiting: ToolCallAwaitingApproval) -> None:
         from arcan_core.protocol.operations import AnswerApproval, Interrupt  # noqa: PLC0415
