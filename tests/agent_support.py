@@ -15,6 +15,7 @@ from arcan_core.protocol.events import (
     ToolCallFinished,
     TurnFinished,
 )
+from arcan_core.protocol.messages import Message, ToolResultBlock
 from arcan_core.providers.base import ModelInfo, ProviderSettings, ToolSpec
 from arcan_core.providers.scripted import Script, ScriptedProvider
 from arcan_core.tools.base import ToolOutcome
@@ -169,3 +170,31 @@ async def start(opts: CoreOptions) -> CoreDaemon:
 
 def of_type(events: Sequence[Event], kind: type) -> list[Any]:
     return [event.msg for event in events if isinstance(event.msg, kind)]
+
+
+def valid(messages: Sequence[Message]) -> bool:
+    """Alternating roles, starting with user, every call answered in the next message."""
+    for index, message in enumerate(messages):
+        if index == 0 and message.role != "user":
+            return False
+        if index and messages[index - 1].role == message.role:
+            return False
+        if not message.content:
+            return False
+        calls = {c.id for c in message.tool_uses()}
+        if calls:
+            following = messages[index + 1] if index + 1 < len(messages) else None
+            answered = {
+                b.tool_use_id
+                for b in (following.content if following else ())
+                if isinstance(b, ToolResultBlock)
+            }
+            if answered != calls:
+                return False
+        if message.role == "user":
+            previous = messages[index - 1].tool_uses() if index else ()
+            ids = {c.id for c in previous}
+            for block in message.content:
+                if isinstance(block, ToolResultBlock) and block.tool_use_id not in ids:
+                    return False
+    return True

@@ -21,7 +21,7 @@ from arcan_core.protocol.operations import Compact, Shutdown, SubmitPrompt
 from arcan_core.providers.base import ModelInfo, ProviderRequest, ProviderSettings
 from arcan_core.providers.scripted import Script, ScriptedProvider
 from arcan_core.store import load_session, rebuild
-from tests.agent_support import collect_turn, of_type, options
+from tests.agent_support import collect_turn, of_type, options, valid
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -44,34 +44,6 @@ def results(*ids: str) -> Message:
     return Message(
         role="user", content=tuple(ToolResultBlock(tool_use_id=i, content="r") for i in ids)
     )
-
-
-def valid(messages: tuple[Message, ...]) -> bool:
-    """Alternating roles, starting with user, every call answered in the next message."""
-    for index, message in enumerate(messages):
-        if index == 0 and message.role != "user":
-            return False
-        if index and messages[index - 1].role == message.role:
-            return False
-        if not message.content:
-            return False
-        calls = {c.id for c in message.tool_uses()}
-        if calls:
-            following = messages[index + 1] if index + 1 < len(messages) else None
-            answered = {
-                b.tool_use_id
-                for b in (following.content if following else ())
-                if isinstance(b, ToolResultBlock)
-            }
-            if answered != calls:
-                return False
-        if message.role == "user":
-            previous = messages[index - 1].tool_uses() if index else ()
-            ids = {c.id for c in previous}
-            for block in message.content:
-                if isinstance(block, ToolResultBlock) and block.tool_use_id not in ids:
-                    return False
-    return True
 
 
 def test_repair_answers_dangling_calls() -> None:
