@@ -208,7 +208,7 @@ async def test_sandbox_timeout_still_kills_everything(
     sandboxed: ToolContext, tmp_path: Path
 ) -> None:
     marker = sandboxed.workspace / "started"
-    command = f"touch {marker}; sleep 300 & sleep 300"
+    command = f"touch {marker}; sleep 317 & sleep 317"
     result = await BashTool().run(BashInput(command=command, timeout=1), sandboxed)
     assert "timed out" in result.content
     assert marker.exists()
@@ -220,7 +220,7 @@ def _exists(path: Path) -> bool:
 
 
 def _live_sleepers() -> list[int]:
-    pids = [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and _cmdline(p) == "sleep 300"]
+    pids = [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and _cmdline(p) == "sleep 317"]
     return [pid for pid in pids if _alive(pid)]
 
 
