@@ -9,13 +9,14 @@ and, at an empty one, raises ``KeyboardInterrupt`` so the shell can quit on the 
 
 from __future__ import annotations
 
+import sys
 import time
 from typing import TYPE_CHECKING
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import Completer, Completion, ThreadedCompleter
 from prompt_toolkit.enums import DEFAULT_BUFFER
-from prompt_toolkit.filters import has_focus
+from prompt_toolkit.filters import Condition, has_focus
 from prompt_toolkit.history import History
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.styles import Style
@@ -120,12 +121,18 @@ class ShellCompleter(Completer):
         return self._paths
 
 
-def build_key_bindings() -> KeyBindings:
-    """Return arcan's prompt keys (they take precedence over prompt-toolkit's defaults)."""
+def build_key_bindings(*, terminal: bool = True) -> KeyBindings:
+    r"""Return arcan's prompt keys (they take precedence over prompt-toolkit's defaults).
+
+    Args:
+        terminal: whether input comes from a terminal. From a pipe every line ends in ``\n``
+            (Ctrl+J), which must send the line rather than continue it.
+    """
     bindings = KeyBindings()
     editing = has_focus(DEFAULT_BUFFER)
 
     @bindings.add("enter", filter=editing)
+    @bindings.add("c-j", filter=editing & Condition(lambda: not terminal))
     def _send(event: KeyPressEvent) -> None:
         buffer = event.current_buffer
         state = buffer.complete_state
@@ -141,7 +148,7 @@ def build_key_bindings() -> KeyBindings:
         buffer.validate_and_handle()
 
     @bindings.add("escape", "enter", filter=editing)
-    @bindings.add("c-j", filter=editing)
+    @bindings.add("c-j", filter=editing & Condition(lambda: terminal))
     def _newline(event: KeyPressEvent) -> None:
         event.current_buffer.insert_text("\n")
 
@@ -172,6 +179,8 @@ def build_prompt_session(
     toolbar: Callable[[], str],
 ) -> PromptSession[str]:
     """Build the session used for every prompt of the shell."""
+    stdin = sys.stdin if pt_input is None else getattr(pt_input, "stdin", None)
+    terminal = stdin is None or bool(stdin.isatty())
     return PromptSession(
         message=[("class:prompt", PROMPT)],
         multiline=True,
@@ -179,7 +188,7 @@ def build_prompt_session(
         history=history,
         completer=ThreadedCompleter(completer),
         complete_while_typing=True,
-        key_bindings=build_key_bindings(),
+        key_bindings=build_key_bindings(terminal=terminal),
         bottom_toolbar=toolbar,
         style=_STYLE,
         input=pt_input,

@@ -235,6 +235,8 @@ class ShellSession:
         if not stripped:
             return
         if stripped.startswith("/"):
+            # Commands read the session's state, which is known once the core is open.
+            await self._ready_core()
             await self._registry.dispatch(self, stripped)
             return
         from arcan_core.protocol.operations import SubmitPrompt  # noqa: PLC0415
