@@ -419,7 +419,7 @@ class ShellSession:
             return True
         from arcan_core.protocol.operations import Interrupt  # noqa: PLC0415
 
-        self.say("interrupting…", "yellow")
+        # No note here: it would cut the streaming reply in two; the core's "interrupted" follows.
         core.submit(Interrupt())
         return False
 
