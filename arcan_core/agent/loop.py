@@ -484,14 +484,33 @@ class Turn:
         if mode != self.state.mode:
             tools.set_mode(mode)
         try:
-            for outcome in await tools.run_batch(
-                runnable, emit=self._tool_emit, ask=self.parts.ask
-            ):
-                outcomes[outcome.call_id] = outcome
+            batch = await tools.run_batch(runnable, emit=self._tool_emit, ask=self.parts.ask)
+            outcomes.update((outcome.call_id, outcome) for outcome in batch)
         finally:
             if mode != self.state.mode:
                 tools.set_mode(self.state.mode)
+            self._absorb_sub_agents()
         return outcomes
+
+    def _absorb_sub_agents(self) -> None:
+        """Charge what sub-agents spent during the batch to this task and the session."""
+        source = self.state.sub_agents
+        if source is None:
+            return
+        usage, cost = source.take_charges()
+        if usage == Usage() and not cost:
+            return
+        self.charge(usage, cost)
+        self.emit(
+            UsageUpdated(
+                usage=usage,
+                session_usage=self.state.session_usage,
+                cost_usd=cost,
+                session_cost_usd=self.state.session_cost_usd,
+                context_tokens=self.state.last_context_tokens,
+                context_window=self.parts.model.context_window,
+            )
+        )
 
     async def _stream(self, request: ProviderRequest, partial: _Partial) -> None:
         stream = self.parts.provider.stream(request)

@@ -33,6 +33,7 @@ from arcan_core.agent.lifecycle import AgentBuilder
 from arcan_core.agent.prompt import Environment, build_system_prompt
 from arcan_core.agent.skills import SkillTool, discover_skills
 from arcan_core.agent.state import AgentParts, AgentState, RequestSettings, ToolSystem, TurnLimits
+from arcan_core.agent.subagent import SubAgents, TaskTool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionNotFoundError
@@ -42,9 +43,9 @@ from arcan_core.providers.base import ModelInfo, Provider
 from arcan_core.tools.base import Tool
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence  # noqa: TC004 - annotations are strings here
+    from collections.abc import Callable, Sequence  # noqa: TC004 - annotations are strings here
 
-    from arcan_core.protocol.events import Event  # noqa: TC004
+    from arcan_core.protocol.events import Event, EventMsg  # noqa: TC004
     from arcan_core.protocol.messages import Message
     from arcan_core.protocol.operations import ApprovalMode
     from arcan_core.providers.base import ToolSpec
@@ -96,6 +97,8 @@ class CoreOptions:
     env: Mapping[str, str] | None = None
     home: Path | None = None
     title: str = ""
+    sub_agents: bool = True
+    """Offer the ``task`` tool (read-only sub-agents); needs the built-in tool system."""
     extra_system: str | None = field(default=None)
     """Text appended to the system prompt (a front-end's own conventions)."""
 
@@ -160,9 +163,11 @@ def _model_info(options: CoreOptions, provider: Provider, model: str) -> ModelIn
     return info
 
 
-def _tools(options: CoreOptions, workspace: Path, mode: ApprovalMode, skills: list[Any]) -> Any:
+def _tools(
+    options: CoreOptions, workspace: Path, mode: ApprovalMode, skills: list[Any]
+) -> tuple[ToolSystem, SubAgents | None]:
     if options.tools is not None:
-        return options.tools
+        return options.tools, None
     # The tool system is imported here: a front-end that never opens a core never pays for it.
     from arcan_core.tools.executor import ToolExecutor  # noqa: PLC0415
     from arcan_core.tools.policy import ApprovalPolicy  # noqa: PLC0415
@@ -174,8 +179,16 @@ def _tools(options: CoreOptions, workspace: Path, mode: ApprovalMode, skills: li
     if skills:
         registry.register(SkillTool(skills))
     policy = ApprovalPolicy.load(workspace, options.config.permissions)
-    executor = ToolExecutor(registry, workspace=workspace, policy=policy, mode=mode)
-    return RegistryTools(registry, executor)
+
+    def tools_for(tools_mode: ApprovalMode) -> ToolSystem:
+        executor = ToolExecutor(registry, workspace=workspace, policy=policy, mode=tools_mode)
+        return RegistryTools(registry, executor)
+
+    sub_agents = None
+    if options.sub_agents:
+        sub_agents = SubAgents(tools_for)
+        registry.register(TaskTool(sub_agents))
+    return tools_for(mode), sub_agents
 
 
 def _resolve_id(options: CoreOptions) -> str | None:
@@ -302,22 +315,27 @@ def _bus(opened: _Opened) -> EventBus:
 
 
 def _parts(
-    options: CoreOptions, opened: _Opened, workspace: Path, asker: ApprovalAsker
+    options: CoreOptions,
+    opened: _Opened,
+    workspace: Path,
+    asker: ApprovalAsker,
+    publish: Callable[[EventMsg, str | None], Event],
 ) -> AgentParts:
     from arcan_core.store import ProjectPaths  # noqa: PLC0415
 
     skills = discover_skills(workspace, options.home)
+    tools, sub_agents = _tools(options, workspace, opened.state.mode, skills)
     checkpoints = None
     if options.checkpoints and options.persist:
         store = ProjectPaths(workspace).checkpoints_dir
         checkpoints = Checkpoints(workspace, store, opened.session_id)
     config = options.config
-    return AgentParts(
+    parts = AgentParts(
         session_id=opened.session_id,
         workspace=workspace,
         provider=opened.provider,
         model=_model_info(options, opened.provider, opened.model),
-        tools=_tools(options, workspace, opened.state.mode, skills),
+        tools=tools,
         system_prompt=build_system_prompt(
             Environment.detect(workspace), skills=skills, extra=options.extra_system
         ),
@@ -331,6 +349,9 @@ def _parts(
         supervisor=options.supervisor,
         checkpoints=checkpoints,
     )
+    if sub_agents is not None:
+        sub_agents.bind(parts, opened.state, publish)
+    return parts
 
 
 async def open_core(options: CoreOptions) -> CoreDaemon:
@@ -347,7 +368,13 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         bus = _bus(opened)
         interactive = InteractiveAsker(bus.publish) if options.interactive else None
         asker: ApprovalAsker = interactive if interactive is not None else HeadlessAsker()
-        parts = _parts(options, opened, workspace, asker)
+        parts = _parts(
+            options,
+            opened,
+            workspace,
+            asker,
+            lambda msg, parent: bus.publish(msg, parent_call_id=parent),
+        )
         agent = AgentBuilder(parts, opened.state, bus.publish).build()
     except BaseException:
         if opened.writer is not None:

@@ -38,6 +38,13 @@ def message_tokens(message: Message) -> int:
     return estimate_tokens(message.model_dump_json()) + 4
 
 
+class ChargeSource(Protocol):
+    """Where usage spent on the task's behalf comes from (sub-agents)."""
+
+    def take_charges(self) -> tuple[Usage, float]:
+        """Return and reset the usage and cost spent since the last call."""
+
+
 class ToolSystem(Protocol):
     """What the loop needs of the tool system: specs by mode, and a batch runner."""
 
@@ -103,6 +110,8 @@ class AgentState:
     """Context occupied by the last request and its reply, as the provider reported it."""
     messages_at_last_request: int = 0
     turns: int = 0
+    sub_agents: ChargeSource | None = None
+    """Sub-agents whose spending the running task absorbs after each tool batch."""
 
     def context_estimate(self, base_tokens: int) -> int:
         """Estimate the context the next request will occupy.
