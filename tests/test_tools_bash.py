@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import select
 import shutil
 import socket
 import sys
@@ -14,7 +15,13 @@ import pytest
 from arcan_core.config.model import SandboxConfig
 from arcan_core.protocol.events import EventMsg, ToolCallOutput
 from arcan_core.tools.base import ToolContext
-from arcan_core.tools.builtin.bash import HEAD_CHARS, TAIL_CHARS, BashInput, BashTool
+from arcan_core.tools.builtin.bash import (
+    HEAD_CHARS,
+    LIVE_OUTPUT_CHARS,
+    TAIL_CHARS,
+    BashInput,
+    BashTool,
+)
 from arcan_core.tools.sandbox import BwrapSandbox, default_sandbox, probe_bwrap, sandbox_denial
 
 
@@ -32,6 +39,19 @@ def ctx(tmp_path: Path) -> ToolContext:
     workspace.mkdir()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
     return ToolContext(workspace=workspace.resolve(), call_id="c1", emit=Recorder(), env=env)
+
+
+def _dies(pid: int, within: float = 5.0) -> bool:
+    """Wait (on a pidfd, not a sleep) until ``pid`` has exited; False if it outlives ``within``."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], within)
+    finally:
+        os.close(fd)
+    return bool(ready) or not _alive(pid)
 
 
 def _alive(pid: int) -> bool:
@@ -96,7 +116,7 @@ async def test_timeout_kills_the_whole_process_group(ctx: ToolContext, tmp_path:
     assert "timed out after 1 s" in result.content
     assert result.is_error
     grandchild = int(pid_file.read_text())
-    assert not _alive(grandchild)
+    assert _dies(grandchild)
 
 
 async def test_a_finished_command_leaves_no_process_behind(
@@ -105,7 +125,7 @@ async def test_a_finished_command_leaves_no_process_behind(
     pid_file = tmp_path / "bg.pid"
     result = await BashTool().run(BashInput(command=f"sleep 300 & echo $! > {pid_file}"), ctx)
     assert "[exit code 0]" in result.content
-    assert not _alive(int(pid_file.read_text()))
+    assert _dies(int(pid_file.read_text()))
 
 
 async def test_cancel_kills_the_process_group_promptly(ctx: ToolContext, tmp_path: Path) -> None:
@@ -119,7 +139,7 @@ async def test_cancel_kills_the_process_group_promptly(ctx: ToolContext, tmp_pat
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
-    assert not _alive(int(pid_file.read_text()))
+    assert _dies(int(pid_file.read_text()))
 
 
 def test_sandbox_denial_is_recognised() -> None:
@@ -221,7 +241,7 @@ def _exists(path: Path) -> bool:
 
 def _live_sleepers() -> list[int]:
     pids = [int(p.name) for p in PROC.iterdir() if p.name.isdigit() and _cmdline(p) == "sleep 317"]
-    return [pid for pid in pids if _alive(pid)]
+    return [pid for pid in pids if not _dies(pid)]
 
 
 def _cmdline(proc: Path) -> str:
@@ -239,3 +259,16 @@ def test_default_sandbox_respects_the_config() -> None:
         on = default_sandbox(SandboxConfig(network=True))
         assert on.available
         assert on.network
+
+
+async def test_live_output_stops_after_its_budget(ctx: ToolContext) -> None:
+    script = "import sys; [sys.stdout.write('z' * 999 + chr(10)) for _ in range(600)]"
+    command = f'{sys.executable} -c "{script}"'
+    result = await BashTool().run(BashInput(command=command), ctx)
+    assert isinstance(ctx.emit, Recorder)
+    streamed = "".join(e.chunk for e in ctx.emit.events if isinstance(e, ToolCallOutput))
+    assert len(streamed) < LIVE_OUTPUT_CHARS + 200
+    assert streamed.endswith(
+        "[live output stops here; the command goes on, its end is in the result]\n"
+    )
+    assert "[exit code 0]" in result.content

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import select
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
@@ -423,6 +424,19 @@ async def test_results_come_back_in_call_order_with_real_tools(workspace: Path) 
 # --- cancellation ------------------------------------------------------------------------------
 
 
+def _dies(pid: int, within: float = 5.0) -> bool:
+    """Wait (on a pidfd, not a sleep) until ``pid`` has exited; False if it outlives ``within``."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    try:
+        ready, _, _ = select.select([fd], [], [], within)
+    finally:
+        os.close(fd)
+    return bool(ready) or not _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -443,7 +457,7 @@ async def test_cancelling_the_batch_kills_running_commands(workspace: Path) -> N
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await asyncio.wait_for(task, 5)
-    assert not _alive(pid)
+    assert _dies(pid)
     [finished] = recorder.of(ToolCallFinished)
     assert finished.result == "cancelled by the user"
 

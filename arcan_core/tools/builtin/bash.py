@@ -36,6 +36,8 @@ TAIL_CHARS = 12_000
 _KILL_GRACE_S = 2.0
 _DRAIN_S = 1.0
 _POLL_S = 0.02
+LIVE_OUTPUT_CHARS = 256_000
+"""Live output streamed per call; a command printing gigabytes must not flood the UI or log."""
 _CHUNK = 8192
 
 
@@ -54,6 +56,24 @@ class BashInput(BaseModel):
     description: str | None = Field(
         default=None, description="A few words saying what the command does, for the user."
     )
+
+
+class _LiveBudget:
+    """How much live output one call may still stream to front-ends (and the log)."""
+
+    def __init__(self, chars: int) -> None:
+        self.left = chars
+
+    def take(self, text: str) -> str:
+        """Return the part of ``text`` to stream; once spent, one notice and then nothing."""
+        if self.left <= 0:
+            return ""
+        if len(text) < self.left:
+            self.left -= len(text)
+            return text
+        kept = text[: self.left]
+        self.left = 0
+        return kept + "\n[live output stops here; the command goes on, its end is in the result]\n"
 
 
 def _shell() -> str:
@@ -146,9 +166,10 @@ class BashTool(Tool[BashInput]):
         )
         combined = HeadTailBuffer(HEAD_CHARS, TAIL_CHARS)
         streams = {"stdout": HeadTailBuffer(4000, 4000), "stderr": HeadTailBuffer(4000, 4000)}
+        live = _LiveBudget(LIVE_OUTPUT_CHARS)
         readers = [
-            asyncio.create_task(self._pump(proc.stdout, "stdout", ctx, combined, streams)),
-            asyncio.create_task(self._pump(proc.stderr, "stderr", ctx, combined, streams)),
+            asyncio.create_task(self._pump(proc.stdout, "stdout", ctx, combined, streams, live)),
+            asyncio.create_task(self._pump(proc.stderr, "stderr", ctx, combined, streams, live)),
         ]
         timed_out = False
         try:
@@ -187,6 +208,7 @@ class BashTool(Tool[BashInput]):
         ctx: ToolContext,
         combined: HeadTailBuffer,
         streams: dict[str, HeadTailBuffer],
+        live: _LiveBudget,
     ) -> None:
         if stream is None:
             return
@@ -196,7 +218,9 @@ class BashTool(Tool[BashInput]):
             if text:
                 combined.write(text)
                 streams[name].write(text)
-                ctx.emit(ToolCallOutput(call_id=ctx.call_id, stream=name, chunk=text))
+                shown = live.take(text)
+                if shown:
+                    ctx.emit(ToolCallOutput(call_id=ctx.call_id, stream=name, chunk=shown))
         tail = decoder.decode(b"", final=True)
         if tail:
             combined.write(tail)
