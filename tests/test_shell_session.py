@@ -720,3 +720,55 @@ async def test_compact_and_undo_wait_for_the_core(pipe: PipeInput, tmp_path: Pat
     assert core.ops_of(Compact) == [Compact(instructions="keep the plan")]
     assert core.ops_of(Undo) == [Undo()]
     assert shell.state.context_tokens == 800
+
+
+async def test_ctrl_c_at_an_approval_denies_and_interrupts(pipe: PipeInput, tmp_path: Path) -> None:
+    core = edit_core()
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("edit\r")
+    await out.wait_for("? ")
+    pipe.send_text("\x03")
+    await out.wait_for("interrupted")
+    pipe.send_text("/quit\r")
+    await finish(task)
+    [answer] = core.ops_of(AnswerApproval)
+    assert answer.decision == "deny"
+    assert len(core.ops_of(Interrupt)) == 1
+    assert "denied, interrupting" in out.getvalue()
+
+
+async def test_with_no_input_left_an_approval_is_denied_and_the_shell_ends(
+    pipe: PipeInput, tmp_path: Path
+) -> None:
+    core = edit_core()
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("edit\r")
+    await out.wait_for("? ")
+    pipe.close()
+    assert await finish(task) == 0
+    [answer] = core.ops_of(AnswerApproval)
+    assert (answer.decision, answer.reason) == ("deny", "no input to answer the approval")
+    assert isinstance(core.ops[-1], Shutdown)
+
+
+async def test_a_second_ctrl_c_stops_waiting_for_a_stuck_core(
+    pipe: PipeInput, tmp_path: Path
+) -> None:
+    def start(core: FakeCore, op: SubmitPrompt) -> None:
+        del op
+        core.emit(TurnStarted(turn_id="t1", prompt="x"))
+        core.emit(TextDelta(text="stuck"))
+
+    core = FakeCore(reactions={"submit_prompt": start, "interrupt": lambda c, op: None})
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("go\r")
+    await out.wait_for("stuck")
+    pipe.send_text("\x03")
+    pipe.send_text("\x03")
+    await out.wait_for("stopped waiting")
+    pipe.send_text("/quit\r")
+    await finish(task)
+    assert len(core.ops_of(Interrupt)) == 1
