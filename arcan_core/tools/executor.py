@@ -254,13 +254,17 @@ class ToolExecutor:
         if actor.tool is None or actor.args is None:
             return self._result(actor, actor.error or "invalid call", is_error=True)
         tool, args = actor.tool, actor.args
-        decision = self.policy.decide(
-            tool,
-            args,
-            self._mode,
-            sandbox_reason=self.sandbox.unavailable_reason,
-            paths=actor.paths,
-        )
+        try:
+            decision = self.policy.decide(
+                tool,
+                args,
+                self._mode,
+                sandbox_reason=self.sandbox.unavailable_reason,
+                paths=actor.paths,
+            )
+        except ArcanError as error:
+            # A tool's own rule_subjects or touched_paths refused its arguments.
+            return self._result(actor, redactor(_describe(error)), is_error=True)
         allowed: frozenset[Path] = frozenset()
         if decision.action == "deny":
             return self._result(actor, f"denied: {decision.reason}", is_error=True, denied=True)
