@@ -170,6 +170,9 @@ class ShellSession:
         """Close the current core and resume ``session_id`` in its place."""
         await self._close_core()
         self.state = ShellState()
+        self._asked.clear()
+        while not self._approvals.empty():
+            self._approvals.get_nowait()
         self.say(f"resuming {session_id}", "dim")
         self._start_opening(OpenRequest(resume=session_id))
         await self._ready_core()
