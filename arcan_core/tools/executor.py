@@ -254,34 +254,10 @@ class ToolExecutor:
         if actor.tool is None or actor.args is None:
             return self._result(actor, actor.error or "invalid call", is_error=True)
         tool, args = actor.tool, actor.args
-        try:
-            decision = self.policy.decide(
-                tool,
-                args,
-                self._mode,
-                sandbox_reason=self.sandbox.unavailable_reason,
-                paths=actor.paths,
-            )
-        except ArcanError as error:
-            # A tool's own rule_subjects or touched_paths refused its arguments.
-            return self._result(actor, redactor(_describe(error)), is_error=True)
-        allowed: frozenset[Path] = frozenset()
-        if decision.action == "deny":
-            return self._result(actor, f"denied: {decision.reason}", is_error=True, denied=True)
-        if decision.action == "ask":
-            try:
-                answer = await self._ask(actor, tool, args, decision, emit, ask, redactor)
-            except _Cancelled:
-                return self._result(actor, "cancelled by the user", is_error=True)
-            if answer.decision != "allow":
-                why = f": {answer.reason}" if answer.reason else ""
-                return self._result(
-                    actor,
-                    f"denied: this call needed approval ({decision.reason}) and was refused{why}",
-                    is_error=True,
-                    denied=True,
-                )
-            allowed = self._apply_answer(answer, decision, emit)
+        verdict = await self._approve(actor, tool, args, emit, ask, redactor)
+        if isinstance(verdict, ToolOutcome):
+            return verdict
+        allowed = verdict
         ctx = self._context(actor, _scrubbing(emit, redactor), allowed)
         try:
             result = await self._race(actor, tool.run(args, ctx))
@@ -293,6 +269,45 @@ class ToolExecutor:
             text = f"internal error in the {tool.name} tool: {type(error).__name__}: {error}"
             return self._result(actor, redactor(text), is_error=True)
         return self._finish(actor, result, redactor)
+
+    async def _approve(
+        self,
+        actor: _Actor,
+        tool: Tool[Any],
+        args: BaseModel,
+        emit: EventSink,
+        ask: ApprovalAsker,
+        redactor: Redactor,
+    ) -> ToolOutcome | frozenset[Path]:
+        """Return the refusal to report, or the outside paths the call may use."""
+        try:
+            decision = self.policy.decide(
+                tool,
+                args,
+                self._mode,
+                sandbox_reason=self.sandbox.unavailable_reason,
+                paths=actor.paths,
+            )
+        except ArcanError as error:
+            # A tool's own rule_subjects or touched_paths refused its arguments.
+            return self._result(actor, redactor(_describe(error)), is_error=True)
+        if decision.action == "deny":
+            return self._result(actor, f"denied: {decision.reason}", is_error=True, denied=True)
+        if decision.action == "allow":
+            return frozenset()
+        try:
+            answer = await self._ask(actor, tool, args, decision, emit, ask, redactor)
+        except _Cancelled:
+            return self._result(actor, "cancelled by the user", is_error=True)
+        if answer.decision != "allow":
+            why = f": {answer.reason}" if answer.reason else ""
+            return self._result(
+                actor,
+                f"denied: this call needed approval ({decision.reason}) and was refused{why}",
+                is_error=True,
+                denied=True,
+            )
+        return self._apply_answer(answer, decision, emit)
 
     async def _ask(
         self,
