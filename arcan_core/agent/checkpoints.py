@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from arcan_core.errors import StoreError
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
 __all__ = ["Checkpoints", "RestoreResult"]
@@ -166,6 +167,10 @@ class Checkpoints:
             if before is None or after is None:
                 continue
             result = await self._restore(before, after, await self._changed(before, after))
+            if result.refused and not result.restored:
+                # Nothing was undone: keep the task, so the user can sort out the files and
+                # try again.
+                return result
             # An undone task is spent: the next undo goes one task further back.
             await self._git("update-ref", "-d", f"{prefix}/after")
             await self._git("update-ref", "-d", f"{prefix}/before")
@@ -192,3 +197,23 @@ class Checkpoints:
             await self._git("update-ref", "-d", f"{prefix}/before", check=False)
             await self._git("update-ref", "-d", f"{prefix}/after", check=False)
         return result
+
+    async def adopt(self, source_session: str, turn_ids: Sequence[str]) -> int:
+        """Share ``source_session``'s checkpoints of ``turn_ids`` with this (forked) session.
+
+        Returns how many snapshots were adopted.
+        """
+        await self._ensure()
+        wanted = set(turn_ids)
+        out = await self._git(
+            "for-each-ref", "--format=%(refname) %(objectname)", f"refs/arcan/{source_session}/"
+        )
+        adopted = 0
+        for line in out.splitlines():
+            name, _, commit = line.partition(" ")
+            turn_part = name.split("/")[-2]  # "<nnnnnn>-<turn>"
+            if turn_part.split("-", 1)[-1] in wanted:
+                suffix = name.removeprefix(f"refs/arcan/{source_session}/")
+                await self._git("update-ref", f"refs/arcan/{self.session_id}/{suffix}", commit)
+                adopted += 1
+        return adopted

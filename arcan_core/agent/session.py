@@ -29,6 +29,7 @@ from arcan_core.agent.bus import EventBus, is_delta
 from arcan_core.agent.checkpoints import Checkpoints
 from arcan_core.agent.conversation import repair
 from arcan_core.agent.daemon import CoreDaemon
+from arcan_core.agent.fork import fork_session
 from arcan_core.agent.lifecycle import AgentBuilder
 from arcan_core.agent.prompt import Environment, build_system_prompt
 from arcan_core.agent.skills import SkillTool, discover_skills
@@ -37,7 +38,7 @@ from arcan_core.agent.subagent import SubAgents, TaskTool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionNotFoundError
-from arcan_core.protocol.events import MessageAppended, TurnFinished
+from arcan_core.protocol.events import MessageAppended, TurnFinished, TurnStarted
 from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.providers.base import ModelInfo, Provider
 from arcan_core.tools.base import Tool
@@ -97,6 +98,10 @@ class CoreOptions:
     env: Mapping[str, str] | None = None
     home: Path | None = None
     title: str = ""
+    fork: bool = False
+    """Open a new session forked from the one ``resume`` names (that one stays as it was)."""
+    fork_before: str | None = None
+    """With ``fork``: cut the copy before this turn's prompt (``None``: copy it all)."""
     sub_agents: bool = True
     """Offer the ``task`` tool (read-only sub-agents); needs the built-in tool system."""
     extra_system: str | None = field(default=None)
@@ -235,6 +240,7 @@ class _Opened:
     history: Sequence[Event] = ()
     next_seq: int = 0
     open_turn: str | None = None
+    forked_from: str | None = None
 
 
 def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
@@ -244,13 +250,12 @@ def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
         ProjectPaths,
         SessionWriter,
         new_session_id,
-        rebuild,
     )
 
     paths = ProjectPaths(workspace)
     session_id = _resolve_id(options)
-    state = AgentState(mode=options.config.mode, harness_enabled=options.harness_enabled)
     if session_id is None:
+        state = AgentState(mode=options.config.mode, harness_enabled=options.harness_enabled)
         provider, model = _provider(options, None, None)
         session_id = new_session_id()
         writer = None
@@ -266,33 +271,54 @@ def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
             )
             writer = SessionWriter.create(paths, header)
         return _Opened(session_id, writer, state, provider, model)
-    writer = SessionWriter.open_existing(paths, session_id)
-    try:
+    forked_from = None
+    if options.fork:
+        writer, events = fork_session(
+            paths, session_id, before_turn=options.fork_before, title=options.title
+        )
+        forked_from = session_id
+    else:
+        writer = SessionWriter.open_existing(paths, session_id)
         assert writer.loaded is not None  # noqa: S101 - open_existing always loads
-        loaded = writer.loaded
-        rebuilt = rebuild(loaded.header, loaded.events)
-        provider, model = _provider(options, rebuilt.provider, rebuilt.model)
+        events = writer.loaded.events
+    try:
+        return _resumed(options, writer, events, forked_from)
     except BaseException:
         writer.close()
         raise
-    state.messages = list(rebuilt.messages)
-    state.session_usage = rebuilt.usage
-    state.session_cost_usd = rebuilt.cost_usd
-    state.mode = rebuilt.mode or options.config.mode
-    if rebuilt.harness_enabled is not None:
-        state.harness_enabled = rebuilt.harness_enabled
-    state.turns = rebuilt.turns
-    state.last_context_tokens = rebuilt.context_tokens
-    state.messages_at_last_request = len(state.messages)
+
+
+def _resumed(
+    options: CoreOptions, writer: SessionWriter, events: list[Event], forked_from: str | None
+) -> _Opened:
+    from arcan_core.store import rebuild  # noqa: PLC0415
+
+    rebuilt = rebuild(writer.header, events)
+    provider, model = _provider(options, rebuilt.provider, rebuilt.model)
+    state = AgentState(
+        mode=rebuilt.mode or options.config.mode,
+        messages=list(rebuilt.messages),
+        session_usage=rebuilt.usage,
+        session_cost_usd=rebuilt.cost_usd,
+        harness_enabled=(
+            rebuilt.harness_enabled
+            if rebuilt.harness_enabled is not None
+            else options.harness_enabled
+        ),
+        last_context_tokens=rebuilt.context_tokens,
+        messages_at_last_request=len(rebuilt.messages),
+        turns=rebuilt.turns,
+    )
     return _Opened(
-        session_id,
+        writer.session_id,
         writer,
         state,
         provider,
         model,
-        history=loaded.events,
+        history=events,
         next_seq=rebuilt.last_seq + 1,
         open_turn=rebuilt.open_turn,
+        forked_from=forked_from,
     )
 
 
@@ -376,6 +402,9 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
             lambda msg, parent: bus.publish(msg, parent_call_id=parent),
         )
         agent = AgentBuilder(parts, opened.state, bus.publish).build()
+        if opened.forked_from is not None and parts.checkpoints is not None:
+            turns = [e.msg.turn_id for e in opened.history if isinstance(e.msg, TurnStarted)]
+            await parts.checkpoints.adopt(opened.forked_from, turns)
     except BaseException:
         if opened.writer is not None:
             opened.writer.close()
