@@ -118,9 +118,8 @@ class ShellSession:
             completer=ShellCompleter(self._registry, project_dir),
             toolbar=self._toolbar,
         )
-        self._reason_prompt: PromptSession[str] = PromptSession(
-            input=pt_input, output=pt_output, multiline=False
-        )
+        self._pt_output = pt_output
+        self._reason_prompt: PromptSession[str] | None = None
         self.keys = KeyReader(pt_input)
         self._approver = ApprovalPrompter(self.renderer, self.keys, self._read_reason)
         self._approvals: asyncio.Queue[ToolCallAwaitingApproval] = asyncio.Queue()
@@ -185,7 +184,9 @@ class ShellSession:
 
     async def run(self) -> int:
         """Run until ``/quit``, Ctrl+D, or a second Ctrl+C at an empty prompt; return 0."""
-        self._start_opening(self._request)
+        # The core starts loading once the first prompt is drawn: its imports hold the GIL for
+        # a good part of a second and would otherwise delay that first frame.
+        self._prompt.app.after_render += self._first_frame
         if self._banner:
             self.say(BANNER, "dim")
         # Raw for the whole session, not only while someone reads: a Ctrl+C or Ctrl+D pressed in
@@ -204,6 +205,12 @@ class ShellSession:
             finally:
                 await self._close_core()
         return 0
+
+    def _first_frame(self, app: object) -> None:
+        del app
+        self._prompt.app.after_render -= self._first_frame
+        if self._opening is None and self._core is None:
+            self._start_opening(self._request)
 
     def _core_died(self) -> bool:
         pump = self._pump_task
@@ -466,6 +473,10 @@ class ShellSession:
     async def _read_reason(self) -> str:
         # Keys typed after the question was shown (the reason itself) go to the reason prompt.
         store_typeahead(self._input, self.keys.take_queued())
+        if self._reason_prompt is None:
+            self._reason_prompt = PromptSession(
+                input=self._input, output=self._pt_output, multiline=False
+            )
         try:
             return await self._reason_prompt.prompt_async("  reason (optional, Enter to skip): ")
         except (KeyboardInterrupt, EOFError):
