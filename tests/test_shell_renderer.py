@@ -207,3 +207,11 @@ def test_summaries_prefer_the_path_or_command_and_stay_on_one_line() -> None:
     assert summarize_arguments({}) == ""
     assert len(summarize_arguments({"command": "x" * 500})) == 80
     assert summarize_arguments({"n": 1}) == '{"n": 1}'
+
+
+def test_thinking_can_be_hidden() -> None:
+    renderer, out = make()
+    renderer.show_thinking = False
+    feed(renderer, ThinkingDelta(text="hmm"), TextDelta(text="Yes."))
+    renderer.finish()
+    assert out.getvalue() == "Yes.\n"

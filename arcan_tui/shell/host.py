@@ -69,6 +69,7 @@ class OpenedCore:
     mode: str = ""
     harness: bool | None = None
     context_window: int = 0
+    show_thinking: bool = True
 
 
 class ShellHost(Protocol):
@@ -128,6 +129,7 @@ class CoreHost:
             mode=config.mode,
             harness=False,  # a new session starts with it off; a resumed one replays its toggles
             context_window=window,
+            show_thinking=config.ui.show_thinking,
         )
 
     def sessions(self) -> Sequence[SessionInfo]:

@@ -115,6 +115,8 @@ class Renderer:
         self._thinking = False
         self._calls: dict[str, _PendingCall] = {}
         self._indent = ""
+        self.show_thinking = True
+        """Whether the model's visible reasoning is printed (``ui.show_thinking``)."""
 
     # -- public -------------------------------------------------------------------------------
 
@@ -321,7 +323,8 @@ def _on_text(r: Renderer, msg: Any) -> None:
 
 
 def _on_thinking(r: Renderer, msg: Any) -> None:
-    r._thinking_delta(msg.text)
+    if r.show_thinking:
+        r._thinking_delta(msg.text)
 
 
 def _on_tool_started(r: Renderer, msg: Any) -> None:

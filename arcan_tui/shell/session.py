@@ -282,6 +282,7 @@ class ShellSession:
             harness=opened.harness,
             context_window=opened.context_window,
         )
+        self.renderer.show_thinking = opened.show_thinking
         self._pump_task = asyncio.create_task(
             self._pump(core, replay=request.replays, cutoff=cutoff)
         )
