@@ -11,6 +11,7 @@ No Textual or Rich here: ``arcan exec`` must start fast.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from arcan_core.protocol.events import Event, EventMsg
 
-__all__ = ["HeadlessPrinter", "RunSummary", "describe_call"]
+__all__ = ["HeadlessPrinter", "RunSummary", "describe_call", "skip_httpx_cli"]
 
 _ARG_CHARS = 80
 
@@ -182,6 +183,28 @@ class HeadlessPrinter:
         if note:
             line += f" · {note}"
         self._line(line)
+
+
+class _RefuseHttpxCli:
+    """A meta-path finder that makes ``import httpx._main`` fail."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        """Refuse httpx's command-line module; leave every other import alone."""
+        del path, target
+        if name == "httpx._main":
+            raise ImportError("arcan does not use the httpx command-line client")
+
+
+def skip_httpx_cli() -> None:
+    """Keep ``import httpx`` from loading its optional command-line client.
+
+    httpx imports ``httpx._main`` (which pulls in rich, click and pygments: about 60 ms) whenever
+    those packages are installed, which they are beside Textual. httpx catches the ImportError
+    and goes on without its CLI, which arcan never uses. Call before the first provider import.
+    """
+    if "httpx" in sys.modules or any(isinstance(f, _RefuseHttpxCli) for f in sys.meta_path):
+        return
+    sys.meta_path.insert(0, _RefuseHttpxCli())
 
 
 def _first_line(text: str) -> str:

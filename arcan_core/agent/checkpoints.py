@@ -6,8 +6,9 @@ directory driven with ``GIT_DIR`` and ``GIT_WORK_TREE``: the user's own reposito
 refs, its objects) is never touched. Untracked files are included; ignored files are not (git reads
 the project's ``.gitignore`` files through the work tree).
 
-Snapshots are named by refs ``refs/arcan/<session>/<nnnnnn>-<turn>/{before,after}``, so they
-outlive the process and a resumed session can still undo.
+Snapshots are git trees named by refs ``refs/arcan/<session>/<nnnnnn>-<turn>/{before,after}``,
+so they outlive the process and a resumed session can still undo. A task that ran no tool has no
+``after`` snapshot (nothing of the agent's can have changed), and undo passes over it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ class Checkpoints:
         self.git_dir = store_dir / "git"
         self.session_id = session_id
         self._ready = False
+        self._turns: list[str] | None = None
+        """The turn ref prefixes of this session, oldest first (loaded once, then kept)."""
         self._env = {
             **os.environ,
             **_IDENTITY,
@@ -64,14 +67,20 @@ class Checkpoints:
         self._env.pop("GIT_ALTERNATE_OBJECT_DIRECTORIES", None)
 
     async def _git(self, *args: str, check: bool = True) -> str:
-        process = await asyncio.create_subprocess_exec(
-            "git",
-            *args,
-            cwd=self.workspace,
-            env=self._env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        try:
+            process = await asyncio.create_subprocess_exec(
+                "git",
+                *args,
+                cwd=self.workspace,
+                env=self._env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+            )
+        except OSError as error:
+            raise StoreError(
+                f"checkpoints need git: {error.strerror}",
+                hint="install git, or run with --no-checkpoints",
+            ) from error
         out, err = await process.communicate()
         if check and process.returncode != 0:
             raise StoreError(
@@ -89,28 +98,39 @@ class Checkpoints:
             # even where `.arcan/.gitignore` was not written.
             (self.git_dir.parent / ".gitignore").write_text("*\n", encoding="utf-8")
             await self._git("init", "-q")
-            await self._git("config", "core.autocrlf", "false")
-            await self._git("config", "gc.auto", "0")
+            # Written directly: two `git config` processes would cost more than the snapshot.
+            with (self.git_dir / "config").open("a", encoding="utf-8") as config:
+                config.write("[core]\n\tautocrlf = false\n[gc]\n\tauto = 0\n")
         info = self.git_dir / "info"
         info.mkdir(parents=True, exist_ok=True)
         (info / "exclude").write_text(_EXCLUDES, encoding="utf-8")
         self._ready = True
 
     async def snapshot(self) -> str:
-        """Record the working tree now; return the commit id."""
+        """Record the working tree now; return the tree id.
+
+        Refs name trees directly (no commit objects): a snapshot is two git processes.
+        """
         await self._ensure()
         await self._git("add", "-A", "--ignore-errors", ".", check=False)
-        tree = (await self._git("write-tree")).strip()
-        return (await self._git("commit-tree", tree, "-m", "arcan checkpoint")).strip()
+        return (await self._git("write-tree")).strip()
 
     async def _turn_refs(self) -> list[str]:
         """Return the turn ref prefixes of this session, oldest first."""
-        await self._ensure()
-        out = await self._git(
-            "for-each-ref", "--format=%(refname)", f"refs/arcan/{self.session_id}/"
-        )
-        prefixes = {line.rsplit("/", 1)[0] for line in out.splitlines() if line}
-        return sorted(prefixes)
+        if self._turns is None:
+            await self._ensure()
+            out = await self._git(
+                "for-each-ref", "--format=%(refname)", f"refs/arcan/{self.session_id}/"
+            )
+            self._turns = sorted({line.rsplit("/", 1)[0] for line in out.splitlines() if line})
+        return self._turns
+
+    async def _drop(self, prefix: str) -> None:
+        await self._git("update-ref", "-d", f"{prefix}/after", check=False)
+        await self._git("update-ref", "-d", f"{prefix}/before", check=False)
+        turns = await self._turn_refs()
+        if prefix in turns:
+            turns.remove(prefix)
 
     async def _ref(self, name: str) -> str | None:
         out = await self._git("rev-parse", "--verify", "-q", name, check=False)
@@ -118,11 +138,13 @@ class Checkpoints:
 
     async def snapshot_before(self, turn_id: str) -> str:
         """Snapshot at a prompt, before the task changes anything."""
-        commit = await self.snapshot()
-        number = len(await self._turn_refs())
+        tree = await self.snapshot()
+        turns = await self._turn_refs()
+        number = int(turns[-1].rsplit("/", 1)[-1].split("-", 1)[0]) + 1 if turns else 0
         prefix = f"refs/arcan/{self.session_id}/{number:06d}-{turn_id}"
-        await self._git("update-ref", f"{prefix}/before", commit)
-        return commit
+        await self._git("update-ref", f"{prefix}/before", tree)
+        turns.append(prefix)
+        return tree
 
     async def snapshot_after(self, turn_id: str) -> str | None:
         """Snapshot when the task ends."""
@@ -161,7 +183,7 @@ class Checkpoints:
 
         Returns ``None`` when there is no finished task to undo.
         """
-        for prefix in reversed(await self._turn_refs()):
+        for prefix in reversed(list(await self._turn_refs())):
             before = await self._ref(f"{prefix}/before")
             after = await self._ref(f"{prefix}/after")
             if before is None or after is None:
@@ -172,14 +194,13 @@ class Checkpoints:
                 # try again.
                 return result
             # An undone task is spent: the next undo goes one task further back.
-            await self._git("update-ref", "-d", f"{prefix}/after")
-            await self._git("update-ref", "-d", f"{prefix}/before")
+            await self._drop(prefix)
             return result
         return None
 
     async def rewind_files(self, turn_id: str) -> RestoreResult | None:
         """Restore the files changed since the prompt of ``turn_id``, except human edits."""
-        prefixes = await self._turn_refs()
+        prefixes = list(await self._turn_refs())
         target_prefix = next((p for p in prefixes if p.endswith(f"-{turn_id}")), None)
         if target_prefix is None:
             return None
@@ -193,9 +214,8 @@ class Checkpoints:
             return None
         result = await self._restore(before, latest, await self._changed(before, latest))
         # Tasks after the rewind point are gone from the session's history.
-        for prefix in prefixes[prefixes.index(target_prefix) :]:
-            await self._git("update-ref", "-d", f"{prefix}/before", check=False)
-            await self._git("update-ref", "-d", f"{prefix}/after", check=False)
+        for prefix in list(prefixes[prefixes.index(target_prefix) :]):
+            await self._drop(prefix)
         return result
 
     async def adopt(self, source_session: str, turn_ids: Sequence[str]) -> int:
@@ -216,4 +236,5 @@ class Checkpoints:
                 suffix = name.removeprefix(f"refs/arcan/{source_session}/")
                 await self._git("update-ref", f"refs/arcan/{self.session_id}/{suffix}", commit)
                 adopted += 1
+        self._turns = None  # reload with the adopted turns
         return adopted

@@ -13,6 +13,7 @@ incomplete message, and every call without a result gets one saying it was inter
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,7 @@ from arcan_core.agent.compaction import compact
 from arcan_core.agent.conversation import interrupted_results, repair
 from arcan_core.agent.state import estimate_tokens
 from arcan_core.agent.supervisor import PROCEED, Directive, StepReport, SupervisorContext
-from arcan_core.errors import ArcanError, ProviderError
+from arcan_core.errors import ArcanError, ProviderError, StoreError
 from arcan_core.protocol.events import (
     ErrorEvent,
     Event,
@@ -242,6 +243,8 @@ class Turn:
         self._scratch = _Scratch()
         self._step_events: list[Event] = []
         self._gate = PROCEED
+        self._before: asyncio.Task[str] | None = None
+        self._tools_ran = False
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -284,7 +287,9 @@ class Turn:
         self._append(Message(role="user", content=(*self.images, TextBlock(text=self.prompt))))
         self.state.turns += 1
         if self.parts.checkpoints is not None:
-            await self.parts.checkpoints.snapshot_before(self.turn_id)
+            # Taken while the first request is on its way: nothing can change the files
+            # before a tool runs, and the first tool waits for it (``_checkpoint_ready``).
+            self._before = asyncio.create_task(self.parts.checkpoints.snapshot_before(self.turn_id))
         supervisor = self.parts.supervisor if self.state.harness_enabled else None
         if supervisor is not None:
             await supervisor.begin_turn(
@@ -446,6 +451,8 @@ class Turn:
         if not calls:
             return partial.stop_reason or "end_turn", False
         self._scratch.pending_calls = list(message.tool_uses())
+        await self._checkpoint_ready()
+        self._tools_ran = True
         by_id = await self._run_tools(calls, {spec.name for spec in tools})
         results: list[ContentBlock] = []
         for call in self._scratch.pending_calls:
@@ -577,9 +584,27 @@ class Turn:
         self.emit(ErrorEvent(kind=type(error).__name__, message=error.message, hint=error.hint))
         return "error"
 
+    async def _checkpoint_ready(self) -> bool:
+        """Wait for the prompt's snapshot; a failure is reported once and turns checkpoints off."""
+        task, self._before = self._before, None
+        if task is None:
+            return self.parts.checkpoints is not None
+        try:
+            await asyncio.shield(task)
+        except StoreError as error:
+            self.emit(WarningEvent(message=f"checkpoints are off: {error.message}"))
+            self.parts.checkpoints = None
+            return False
+        return True
+
     async def _finish(self, stop: StopReason) -> TurnFinished:
-        if self.parts.checkpoints is not None:
-            await self.parts.checkpoints.snapshot_after(self.turn_id)
+        checkpoints = self.parts.checkpoints
+        if await self._checkpoint_ready() and self._tools_ran and checkpoints is not None:
+            try:
+                await checkpoints.snapshot_after(self.turn_id)
+            except StoreError as error:
+                self.emit(WarningEvent(message=f"checkpoints are off: {error.message}"))
+                self.parts.checkpoints = None
         finished = TurnFinished(
             turn_id=self.turn_id,
             stop_reason=stop,

@@ -165,8 +165,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the task and return the exit code."""
     import asyncio  # noqa: PLC0415
 
-    from arcan_tui.headless import HeadlessPrinter  # noqa: PLC0415
+    from arcan_tui.headless import HeadlessPrinter, skip_httpx_cli  # noqa: PLC0415
 
+    skip_httpx_cli()
     prompt = _prompt(args)
     options = _options(args)
     harness = None
