@@ -29,6 +29,13 @@ if TYPE_CHECKING:
     from arcan_core.acp.translate import PromptBlock
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The core looks in the user's home (skills) and state directories; keep the tests' own.
+    for variable in ("HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / "home" / variable.lower()))
+
+
 def _agent(tmp_path: Path, steps: list[dict[str, Any]], client: RecordingClient) -> ArcanAgent:
     script = tmp_path / "script.json"
     script.write_text(json.dumps({"steps": steps}), encoding="utf-8")
