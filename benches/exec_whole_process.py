@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.loopback.replies import Reply, ToolCall  # noqa: E402
-from tests.loopback.server import ThreadedLoopback  # noqa: E402
+from tests.loopback.replies import Reply, ToolCall
+from tests.loopback.server import ThreadedLoopback
 
 ARCAN = [sys.executable, "-c", "from arcan_tui.cli import entry; entry()"]
 
@@ -66,9 +66,7 @@ def _run_once(url: str, project: Path, env: dict[str, str]) -> tuple[float, floa
         "read notes.txt and summarise",
     ]
     started = time.perf_counter()
-    process = subprocess.Popen(
-        argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env
-    )
+    process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - started
     if process.stderr is not None:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arcan_core.agent.compaction import SUMMARY_PREFIX, choose_split
-from arcan_core.agent.conversation import repair
+from arcan_core.agent.conversation import IncrementalRepair, repair
 from arcan_core.agent.session import open_core
 from arcan_core.protocol.events import ContextCompacted, TurnFinished
 from arcan_core.protocol.messages import (
@@ -97,6 +97,32 @@ def test_repair_always_yields_a_valid_conversation(messages: list[Message]) -> N
     again = repair(fixed.messages)
     assert not again.changed
     assert again.messages == fixed.messages
+
+
+_turn = st.one_of(
+    st.just([user("q"), assistant("a")]),
+    st.just([user("q"), assistant("", "c1"), results("c1"), assistant("done")]),
+    st.just([user("q"), assistant("x", "c1", "c2"), results("c2")]),
+    st.just([assistant("stray")]),
+    st.just([results("c9")]),
+    st.just([user("steer")]),
+)
+
+
+@given(st.lists(_turn, max_size=12))
+def test_incremental_repair_equals_full_repair_as_the_conversation_grows(
+    turns: list[list[Message]],
+) -> None:
+    incremental = IncrementalRepair()
+    messages: list[Message] = []
+    for turn in turns:
+        messages += turn
+        fast = incremental(messages)
+        full = repair(messages)
+        assert fast.messages == full.messages
+        assert bool(fast.notes) == bool(full.notes)
+        if full.notes:  # the loop keeps a repaired conversation, as it does in the core
+            messages = list(full.messages)
 
 
 def test_split_never_separates_a_call_from_its_result() -> None:

@@ -32,7 +32,7 @@ from arcan_core.protocol.messages import (
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["INTERRUPTED_RESULT", "Repair", "interrupted_results", "repair"]
+__all__ = ["INTERRUPTED_RESULT", "IncrementalRepair", "Repair", "interrupted_results", "repair"]
 
 INTERRUPTED_RESULT = "The call was interrupted before it finished; its effects are unknown."
 
@@ -158,3 +158,61 @@ def repair(messages: Sequence[Message]) -> Repair:
             break
         work = fixed
     return Repair(messages=tuple(work), notes=tuple(notes))
+
+
+def _is_prompt(message: Message) -> bool:
+    return (
+        message.role == "user"
+        and not any(isinstance(block, ToolResultBlock) for block in message.content)
+        and any(_has_payload(block) for block in message.content)
+    )
+
+
+def _is_final_reply(message: Message) -> bool:
+    return (
+        message.role == "assistant"
+        and not message.tool_uses()
+        and any(_has_payload(block) for block in message.content)
+    )
+
+
+class IncrementalRepair:
+    """``repair`` for a conversation that mostly grows at the end, in time linear in the tail.
+
+    A prompt that follows a final reply (no tool calls) is a safe cut: no call, result or merge
+    crosses it, so the repair of the whole is the repair of the part before it followed by the
+    repair of the part after it. The part before the last safe cut is repaired once and kept;
+    each call repairs only what came after. The cache is keyed on the identity of the first
+    message and of the message before the cut, so compaction or any rewrite starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self._boundary = 0
+        self._prefix: tuple[Message, ...] = ()
+        self._first: Message | None = None
+        self._anchor: Message | None = None
+
+    def __call__(self, messages: Sequence[Message]) -> Repair:
+        """Return what ``repair(messages)`` returns."""
+        k = self._boundary
+        cached = (
+            0 < k < len(messages) and messages[0] is self._first and messages[k - 1] is self._anchor
+        )
+        prefix: tuple[Message, ...] = self._prefix if cached else ()
+        if not cached:
+            k = 0
+        tail = repair(messages[k:])
+        if tail.notes:
+            self._boundary = 0
+            return repair(messages) if k else tail
+        self._advance(messages, k, prefix)
+        return Repair(messages=prefix + tail.messages)
+
+    def _advance(self, messages: Sequence[Message], k: int, prefix: tuple[Message, ...]) -> None:
+        for j in range(len(messages) - 1, k, -1):
+            if _is_prompt(messages[j]) and _is_final_reply(messages[j - 1]):
+                self._prefix = prefix + repair(messages[k:j]).messages
+                self._boundary = j
+                self._first = messages[0]
+                self._anchor = messages[j - 1]
+                return

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from arcan_core.agent.bus import is_delta
 from arcan_core.agent.compaction import compact
-from arcan_core.agent.conversation import interrupted_results, repair
+from arcan_core.agent.conversation import interrupted_results
 from arcan_core.agent.state import estimate_tokens
 from arcan_core.agent.supervisor import PROCEED, Directive, StepReport, SupervisorContext
 from arcan_core.errors import ArcanError, ProviderError, StoreError
@@ -184,26 +184,23 @@ def _args(raw: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
+def _cut_view(message: Message) -> Message:
+    kept = [
+        block
+        for block in message.content
+        if not (isinstance(block, ThinkingBlock) and not block.signature and not block.redacted)
+    ]
+    kept.append(TextBlock(text=INTERRUPTED_NOTE))
+    return Message(role="assistant", content=tuple(kept))
+
+
 def request_view(messages: Sequence[Message]) -> tuple[Message, ...]:
     """Return the conversation as a provider should receive it.
 
     An incomplete assistant reply is sent with a note saying so, without unsigned thinking
     (providers refuse thinking they cannot verify).
     """
-    view: list[Message] = []
-    for message in messages:
-        if message.role == "assistant" and message.incomplete:
-            kept = [
-                block
-                for block in message.content
-                if not (
-                    isinstance(block, ThinkingBlock) and not block.signature and not block.redacted
-                )
-            ]
-            kept.append(TextBlock(text=INTERRUPTED_NOTE))
-            message = Message(role="assistant", content=tuple(kept))  # noqa: PLW2901
-        view.append(message)
-    return tuple(view)
+    return tuple(_cut_view(m) if m.incomplete and m.role == "assistant" else m for m in messages)
 
 
 @dataclass
@@ -398,7 +395,7 @@ class Turn:
 
     async def _prepare(self, tools: tuple[ToolSpec, ...]) -> ProviderRequest:
         """Repair, compact if needed, and build the request of the next step."""
-        fixed = repair(self.state.messages)
+        fixed = self.state.repairer(self.state.messages)
         if fixed.changed:
             # Broken, not just unmerged: keep the repaired form so the warning comes once.
             self.state.messages[:] = fixed.messages
@@ -411,7 +408,7 @@ class Turn:
             instructions = self.compact_requested or None
             self.compact_requested = None
             await compact(self.parts, self.state, self.emit, instructions=instructions)
-            fixed = repair(self.state.messages)
+            fixed = self.state.repairer(self.state.messages)
         settings = self.parts.settings
         return ProviderRequest(
             model=self.parts.model.id,
