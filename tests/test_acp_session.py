@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -19,14 +21,25 @@ from acp.schema import (
     ToolCallProgress,
 )
 
-from arcan_core.acp import ArcanAgent
+from arcan_core.acp import AcpSession, ArcanAgent
 from arcan_core.config.model import ArcanConfig
+from arcan_core.protocol.events import (
+    ApprovalRequest,
+    Event,
+    TextDelta,
+    ToolCallAwaitingApproval,
+    TurnFinished,
+)
+from arcan_core.protocol.operations import AnswerApproval, Shutdown, SubmitPrompt
 from tests.test_acp_agent import ECHO, RecordingClient
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
     from pathlib import Path
 
     from arcan_core.acp.translate import PromptBlock
+    from arcan_core.protocol.events import EventMsg
+    from arcan_core.protocol.operations import Operation
 
 
 @pytest.fixture(autouse=True)
@@ -189,3 +202,69 @@ async def test_resume_reopens_without_replaying(tmp_path: Path) -> None:
         assert client.texts(AgentMessageChunk) == "hihi"
     finally:
         await agent.aclose()
+
+
+class FakeCore:
+    """A core that answers operations with scripted events (to drive edge cases exactly)."""
+
+    session_id = "20261125T000000-fake00"
+
+    def __init__(self) -> None:
+        self.ops: list[Operation] = []
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._seq = 0
+
+    def publish(self, msg: EventMsg, parent: str | None = None) -> None:
+        self._seq += 1
+        now = datetime.now(UTC)
+        event = Event(
+            session_id=self.session_id, seq=self._seq, ts=now, parent_call_id=parent, msg=msg
+        )
+        self._queue.put_nowait(event)
+
+    def submit(self, op: Operation) -> str:
+        self.ops.append(op)
+        if isinstance(op, SubmitPrompt):
+            request = ApprovalRequest(
+                tool="bash", summary="bash ls", preview="ls", cwd="/", reason="ask"
+            )
+            asking = ToolCallAwaitingApproval(
+                call_id="sub1", name="bash", input={}, request=request
+            )
+            # A sub-agent's call: asked (once, though published twice); its other events and its
+            # own end of turn stay out of the editor's transcript.
+            self.publish(asking, parent="task1")
+            self.publish(asking, parent="task1")
+            self.publish(TextDelta(text="sub-agent chatter"), parent="task1")
+            self.publish(TurnFinished(turn_id="sub", stop_reason="end_turn"), parent="task1")
+        elif isinstance(op, AnswerApproval):
+            self.publish(TextDelta(text="main reply"))
+            self.publish(TurnFinished(turn_id="main", stop_reason="end_turn"))
+        elif isinstance(op, Shutdown):
+            self._queue.put_nowait(None)
+        return f"s{len(self.ops)}"
+
+    async def _events(self) -> AsyncIterator[Event]:
+        while (event := await self._queue.get()) is not None:
+            yield event
+
+    def subscribe(self, *, replay: bool = False) -> AsyncIterator[Event]:
+        return self._events()
+
+    async def wait_closed(self) -> None:
+        return None
+
+
+async def test_sub_agent_events_do_not_end_the_prompt(tmp_path: Path) -> None:
+    client = RecordingClient()
+    core = FakeCore()
+    session = AcpSession(client, core, workspace=tmp_path, titled=True)
+    try:
+        response = await session.prompt(_prompt("go"))
+        assert response.stop_reason == "end_turn"
+        assert [call.tool_call_id for call, _ in client.permissions] == ["sub1"]
+        answers = [op for op in core.ops if isinstance(op, AnswerApproval)]
+        assert [(a.call_id, a.decision) for a in answers] == [("sub1", "allow")]
+        assert client.texts(AgentMessageChunk) == "main reply"
+    finally:
+        await session.close()

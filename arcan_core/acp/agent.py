@@ -290,7 +290,7 @@ class AcpSession:
     async def _run(self) -> None:
         try:
             async for event in self._events:
-                await self._handle(event.msg)
+                await self._handle(event.msg, nested=event.parent_call_id is not None)
         except ConnectionError:
             log.warning("the editor went away; session %s stops sending updates", self.id)
         finally:
@@ -299,7 +299,13 @@ class AcpSession:
                     RequestError.internal_error({"message": "the arcan core stopped mid-turn"})
                 )
 
-    async def _handle(self, msg: EventMsg) -> None:
+    async def _handle(self, msg: EventMsg, *, nested: bool = False) -> None:
+        """Send the updates of one event; ``nested`` marks a sub-agent's event.
+
+        A sub-agent's approvals are asked like any other, but the rest of its events stay out
+        of the editor's transcript (its parent tool call shows the result) and its
+        ``TurnFinished`` does not end the prompt.
+        """
         if isinstance(msg, ToolCallAwaitingApproval) and msg.call_id not in self._asked:
             # One question per call, even if the request is published more than once; asked in
             # its own task: the editor may take minutes, and the pump keeps streaming.
@@ -307,6 +313,8 @@ class AcpSession:
             task = asyncio.create_task(self._ask(msg), name=f"acp-ask-{msg.call_id}")
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)
+        if nested:
+            return
         for update in self._translator.updates(msg):
             await self.send(update)
         if isinstance(msg, TurnFinished) and self._turn is not None and not self._turn.done():
