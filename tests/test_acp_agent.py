@@ -182,6 +182,11 @@ def log_file(tmp_path: Path) -> Path:
     return tmp_path / "acp.log"
 
 
+def _exit_code(process: asyncio.subprocess.Process) -> int | None:
+    # A call, so mypy does not narrow the attribute across the awaits that change it.
+    return process.returncode
+
+
 @contextlib.asynccontextmanager
 async def _spawn(
     client: RecordingClient, project: Path, tmp_path: Path, log: Path
@@ -197,7 +202,11 @@ async def _spawn(
         use_unstable_protocol=True,
     ) as (conn, process):
         yield conn
-        assert process.returncode is None  # still serving until we close
+        assert _exit_code(process) is None  # still serving until we close
+    assert _exit_code(process) == 0  # the end of stdin is a clean exit
+    assert process.stderr is not None
+    # The library's spawner pipes stderr and never reads it: arcan must not write there.
+    assert await process.stderr.read() == b""
 
 
 FIRST_TURN: list[dict[str, Any]] = [
