@@ -45,6 +45,7 @@ from arcan_core.protocol.events import (
     ThinkingDelta,
     ToolCallAwaitingApproval,
     ToolCallFinished,
+    ToolCallOutput,
     ToolCallStarted,
     ToolDisplay,
     TurnStarted,
@@ -255,3 +256,19 @@ def test_history_replays_as_user_agent_and_tool_updates(tmp_path: Path) -> None:
     tool = updates[2]
     assert isinstance(tool, ToolCallStart)
     assert (tool.title, tool.kind, tool.status) == ("read a.py", "read", "completed")
+
+
+def test_live_output_is_sent_as_a_bounded_tail_in_steps(tmp_path: Path) -> None:
+    translator = EventTranslator(tmp_path, {"bash": "execute"})
+    sent: list[ToolCallProgress] = []
+    for _ in range(100):  # 100 chunks of 100 characters: 10 000 in all
+        for update in translator.updates(ToolCallOutput(call_id="c1", chunk="x" * 99 + "\n")):
+            assert isinstance(update, ToolCallProgress)
+            sent.append(update)
+    # The first chunk, then one update per 1000 characters: linear, not one per chunk.
+    assert len(sent) == 11
+    assert all(update.status == "in_progress" for update in sent)
+    last = sent[-1].content or []
+    assert isinstance(last[0], ContentToolCallContent)
+    assert isinstance(last[0].content, TextContentBlock)
+    assert len(last[0].content.text) <= 4000 + len("```\n\n```")

@@ -134,6 +134,11 @@ MODES: dict[str, tuple[str, str]] = {
 }
 """arcan's approval modes as ACP session modes: id -> (name, description)."""
 
+_OUTPUT_TAIL = 4000
+"""Characters of a running command's output an editor sees live."""
+_OUTPUT_STEP = 1000
+"""Live output is re-sent each time this many more characters have arrived."""
+
 _CATEGORY_KINDS: dict[str, ToolKind] = {
     "read": "read",
     "edit": "edit",
@@ -221,6 +226,8 @@ class EventTranslator:
         self._categories = categories
         self._titles: dict[str, str] = {}
         self._running: set[str] = set()
+        self._output: dict[str, str] = {}
+        self._output_seen: dict[str, int] = {}
         self._plan: dict[str, PlanEntry] = {}
         self._handlers: dict[type[Any], Callable[[Any], list[SessionUpdate]]] = {
             TextDelta: self._text,
@@ -280,13 +287,23 @@ class EventTranslator:
         return [start_tool_call(msg.call_id, msg.name, kind=self.kind(msg.name), status="pending")]
 
     def _tool_output(self, msg: ToolCallOutput) -> list[SessionUpdate]:
-        if msg.call_id in self._running:
+        # ACP replaces a call's content on each update, so live output is sent as its tail, and
+        # only when it has grown by another step: the cost stays linear in the output.
+        before = self._output.get(msg.call_id, "")
+        output = (before + msg.chunk)[-_OUTPUT_TAIL:]
+        grown = self._output_seen.get(msg.call_id, 0) + len(msg.chunk)
+        self._output[msg.call_id], self._output_seen[msg.call_id] = output, grown
+        first = msg.call_id not in self._running
+        if not first and grown // _OUTPUT_STEP == (grown - len(msg.chunk)) // _OUTPUT_STEP:
             return []
         self._running.add(msg.call_id)
-        return [update_tool_call(msg.call_id, status="in_progress")]
+        content = [tool_content(text_block(f"```\n{output}\n```"))]
+        return [update_tool_call(msg.call_id, status="in_progress", content=content)]
 
     def _tool_finished(self, msg: ToolCallFinished) -> list[SessionUpdate]:
         self._running.discard(msg.call_id)
+        self._output.pop(msg.call_id, None)
+        self._output_seen.pop(msg.call_id, None)
         title = _title(msg.name, msg.input)
         self._titles[msg.call_id] = title
         content = self._result_content(msg.result, msg.display)
