@@ -281,3 +281,25 @@ async def test_oversized_history_is_summarised_in_chunks(tmp_path: Path) -> None
     assert state.messages[-1].text() == "now"
     core.submit(Shutdown())
     await core.wait_closed()
+
+
+async def test_context_too_long_compacts_and_retries_once(tmp_path: Path) -> None:
+    provider = Recording(
+        [
+            {"text": "first answer"},
+            {"text": "second answer"},
+            {"error": {"type": "context_too_long", "message": "prompt is too long"}},
+            {"text": "after compaction"},
+        ],
+        summary="the summary",
+    )
+    core = await open_core(options(tmp_path, provider=provider))
+    events = core.subscribe()
+    for prompt in ("one", "two", "three"):
+        core.submit(SubmitPrompt(text=prompt))
+        seen = await collect_turn(core, events)
+    assert of_type(seen, ContextCompacted)
+    assert of_type(seen, TurnFinished)[0].stop_reason == "end_turn"
+    assert core.messages[-1].text() == "after compaction"
+    core.submit(Shutdown())
+    await core.wait_closed()

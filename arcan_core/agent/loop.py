@@ -24,7 +24,7 @@ from arcan_core.agent.compaction import compact
 from arcan_core.agent.conversation import interrupted_results
 from arcan_core.agent.state import estimate_tokens
 from arcan_core.agent.supervisor import PROCEED, Directive, StepReport, SupervisorContext
-from arcan_core.errors import ArcanError, ProviderError, StoreError
+from arcan_core.errors import ArcanError, ContextTooLongError, ProviderError, StoreError
 from arcan_core.protocol.events import (
     ErrorEvent,
     Event,
@@ -431,13 +431,21 @@ class Turn:
         """Run one model step and its tool calls; return the stop reason and whether tools ran."""
         self.steps += 1
         tools = self._tool_specs()
-        request = await self._prepare(tools)
-        partial = _Partial()
-        self._scratch = _Scratch(partial=partial)
-        try:
-            await self._stream(request, partial)
-        except ProviderError as error:
-            return self._fail(error, partial), False
+        for attempt in range(2):
+            request = await self._prepare(tools)
+            partial = _Partial()
+            self._scratch = _Scratch(partial=partial)
+            try:
+                await self._stream(request, partial)
+                break
+            except ContextTooLongError as error:
+                # Our estimate was short of the provider's count: compact once and try again.
+                if attempt or partial.blocks or partial.text or partial.thinking:
+                    return self._fail(error, partial), False
+                self.emit(WarningEvent(message="the context is too long; compacting and retrying"))
+                self.compact_requested = ""
+            except ProviderError as error:
+                return self._fail(error, partial), False
         self._scratch.partial = None
         message, calls = partial.message(complete=True)
         self._account(partial.usage)
