@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 import pytest
@@ -11,8 +12,8 @@ from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionLockedError, SessionNotFoundError
 from arcan_core.protocol.events import FilesRestored, ModeChanged
 from arcan_core.protocol.events import Warning as WarningEvent
-from arcan_core.protocol.operations import SetMode, Shutdown, SubmitPrompt, Undo
-from arcan_core.store import load_session
+from arcan_core.protocol.operations import Rewind, SetMode, Shutdown, SubmitPrompt, Undo
+from arcan_core.store import load_session, rebuild
 from tests.agent_support import FileTools, collect_turn, options
 
 if TYPE_CHECKING:
@@ -142,3 +143,48 @@ async def test_fork_before_a_turn_copies_history_and_checkpoints(tmp_path: Path)
     assert fork.header.forked_from == session
     assert {event.session_id for event in fork.events} == {core.session_id}
     assert source_log.read_bytes() == source_before  # the source is untouched
+
+
+async def test_rewind_conversation_and_files_goes_on_in_a_fork(tmp_path: Path) -> None:
+    steps = [*_write("one"), *_write("two"), {"text": "a fresh second answer"}]
+    core = await open_core(
+        options(tmp_path, steps, tools=FileTools(tmp_path), checkpoints=True, config=AUTO)
+    )
+    events = core.subscribe()
+    for prompt in ("first", "second"):
+        core.submit(SubmitPrompt(text=prompt))
+        await collect_turn(core, events)
+    old = core.session_id
+    old_log = tmp_path / ".arcan" / "sessions" / f"{old}.jsonl"
+    before = old_log.read_bytes()
+
+    core.submit(Rewind(turn_id="t2", files=True, conversation=True))
+    restored = False
+    async for event in events:
+        if isinstance(event.msg, FilesRestored):
+            restored = True
+        if isinstance(event.msg, WarningEvent):
+            assert "rewound to before t2" in event.msg.message
+            break
+    assert restored
+    assert (tmp_path / "f.txt").read_text() == "one"
+    assert core.session_id != old
+    assert [m.text() for m in core.messages][-1] == "wrote one"
+    core.submit(SubmitPrompt(text="second, again"))
+    seen = await collect_turn(core, events)
+    assert {event.session_id for event in seen} == {core.session_id}
+    assert core.messages[-1].text() == "a fresh second answer"
+    core.submit(Shutdown())
+    await core.wait_closed()
+
+    # The old session only gained the record of the file restore (done before the fork).
+    after = old_log.read_bytes()
+    assert after.startswith(before)
+    added = [json.loads(line)["msg"]["type"] for line in after[len(before) :].splitlines()]
+    assert added == ["files_restored"]
+    fork = load_session(tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl")
+    assert fork.header.forked_from == old
+    texts = [m.text() for m in rebuild(fork.header, fork.events).messages]
+    assert texts[0] == "first"
+    assert "second" not in texts
+    assert texts[-2:] == ["second, again", "a fresh second answer"]

@@ -126,6 +126,12 @@ class EventBus:
         """Whether ``close`` was called."""
         return self._closed
 
+    def rebind(self, session_id: str, *, next_seq: int, history: Iterable[Event]) -> None:
+        """Go on as session ``session_id`` (a fork): later events carry its id and numbering."""
+        self.session_id = session_id
+        self._seq = next_seq
+        self._history = [e for e in history if not is_delta(e.msg)]
+
     def add_sink(self, sink: Callable[[Event], None]) -> None:
         """Call ``sink`` inline with every later envelope (used by the session log writer)."""
         self._sinks.append(sink)

@@ -14,6 +14,7 @@ import asyncio
 import itertools
 from typing import TYPE_CHECKING, Protocol
 
+from arcan_core.errors import ArcanError
 from arcan_core.protocol.events import (
     ErrorEvent,
     FilesRestored,
@@ -38,7 +39,7 @@ from arcan_core.protocol.operations import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable
 
     from arcan_core.agent.approvals import InteractiveAsker
     from arcan_core.agent.bus import EventBus
@@ -68,6 +69,7 @@ class CoreDaemon:
         *,
         asker: InteractiveAsker | None = None,
         switch_model: ModelSwitcher | None = None,
+        rewind_conversation: Callable[[str], Awaitable[str]] | None = None,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._ready: ReadyAgent | None = agent
@@ -77,6 +79,7 @@ class CoreDaemon:
         self._bus = bus
         self._asker = asker
         self._switch_model = switch_model
+        self._rewind_conversation = rewind_conversation
         self._on_close = on_close
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._ids = itertools.count(1)
@@ -263,9 +266,20 @@ class CoreDaemon:
             else:
                 self._report_restore(await checkpoints.rewind_files(op.turn_id), "rewind")
         if op.conversation:
+            if self._rewind_conversation is None:
+                self._bus.publish(WarningEvent(message="this core cannot rewind its conversation"))
+                return
+            old = self._bus.session_id
+            try:
+                new = await self._rewind_conversation(op.turn_id)
+            except ArcanError as error:
+                self._bus.publish(
+                    ErrorEvent(kind=type(error).__name__, message=error.message, hint=error.hint)
+                )
+                return
             self._bus.publish(
                 WarningEvent(
-                    message="rewinding the conversation in place is not supported; "
-                    "fork a new session from that point instead"
+                    message=f"rewound to before {op.turn_id}: this is now session {new}, "
+                    f"forked from {old} (kept as it was)"
                 )
             )

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from arcan_core.agent.approvals import HeadlessAsker, InteractiveAsker
 from arcan_core.agent.bus import EventBus, is_delta
 from arcan_core.agent.checkpoints import Checkpoints
-from arcan_core.agent.conversation import repair
+from arcan_core.agent.conversation import IncrementalRepair, repair
 from arcan_core.agent.daemon import CoreDaemon
 from arcan_core.agent.fork import fork_session
 from arcan_core.agent.lifecycle import AgentBuilder
@@ -37,7 +37,7 @@ from arcan_core.agent.state import AgentParts, AgentState, RequestSettings, Tool
 from arcan_core.agent.subagent import SubAgents, TaskTool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
-from arcan_core.errors import SessionNotFoundError
+from arcan_core.errors import SessionNotFoundError, StoreError
 from arcan_core.protocol.events import MessageAppended, TurnFinished, TurnStarted
 from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.providers.base import ModelInfo, Provider
@@ -322,17 +322,25 @@ def _resumed(
     )
 
 
-def _bus(opened: _Opened) -> EventBus:
+class _LogSink:
+    """The bus sink that appends records to the session log; its writer can be swapped."""
+
+    def __init__(self, writer: SessionWriter | None) -> None:
+        self.writer = writer
+
+    def __call__(self, event: Event) -> None:
+        # The log keeps records; display deltas are rebuilt from them and not worth the disk.
+        if self.writer is not None and not is_delta(event.msg):
+            self.writer.append(event)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _bus(opened: _Opened, sink: _LogSink) -> EventBus:
     bus = EventBus(opened.session_id, next_seq=opened.next_seq, history=opened.history)
-    if opened.writer is not None:
-        writer = opened.writer
-
-        def _log(event: Event) -> None:
-            # The log keeps records; display deltas are rebuilt from them and not worth the disk.
-            if not is_delta(event.msg):
-                writer.append(event)
-
-        bus.add_sink(_log)
+    bus.add_sink(sink)
     if opened.open_turn is not None:
         bus.publish(WarningEvent(message=f"task {opened.open_turn} was cut off by a crash or kill"))
         bus.publish(TurnFinished(turn_id=opened.open_turn, stop_reason="interrupted"))
@@ -390,8 +398,9 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
     """
     workspace = options.project_dir.resolve()
     opened = _open_session(options, workspace)
+    sink = _LogSink(opened.writer)
     try:
-        bus = _bus(opened)
+        bus = _bus(opened, sink)
         interactive = InteractiveAsker(bus.publish) if options.interactive else None
         asker: ApprovalAsker = interactive if interactive is not None else HeadlessAsker()
         parts = _parts(
@@ -406,8 +415,7 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
             turns = [e.msg.turn_id for e in opened.history if isinstance(e.msg, TurnStarted)]
             await parts.checkpoints.adopt(opened.forked_from, turns)
     except BaseException:
-        if opened.writer is not None:
-            opened.writer.close()
+        sink.close()
         raise
     provider = opened.provider
 
@@ -417,5 +425,64 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         chosen, chosen_model = _provider(options.replace(provider=None), provider_name, model)
         return chosen, _model_info(options.replace(model_info=None), chosen, chosen_model)
 
-    on_close = opened.writer.close if opened.writer is not None else None
-    return CoreDaemon(agent, bus, asker=interactive, switch_model=switch, on_close=on_close)
+    rewinder = _Rewinder(workspace, bus, sink, opened.state, parts)
+    return CoreDaemon(
+        agent,
+        bus,
+        asker=interactive,
+        switch_model=switch,
+        rewind_conversation=rewinder,
+        on_close=sink.close,
+    )
+
+
+class _Rewinder:
+    """Rewinds the conversation by forking the session before a turn and going on in the fork.
+
+    The log is append-only, so the old session is kept as it was; the core swaps its writer,
+    its bus's session id and its state over to the fork.
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        bus: EventBus,
+        sink: _LogSink,
+        state: AgentState,
+        parts: AgentParts,
+    ) -> None:
+        self._workspace = workspace
+        self._bus = bus
+        self._sink = sink
+        self._state = state
+        self._parts = parts
+
+    async def __call__(self, turn_id: str) -> str:
+        from arcan_core.store import ProjectPaths, rebuild  # noqa: PLC0415
+
+        if self._sink.writer is None:
+            raise StoreError(
+                "this session is not saved, so there is no earlier point to go back to"
+            )
+        old_id = self._bus.session_id
+        paths = ProjectPaths(self._workspace)
+        writer, copied = fork_session(paths, old_id, before_turn=turn_id)
+        rebuilt = rebuild(writer.header, copied)
+        self._sink.close()
+        self._sink.writer = writer
+        self._bus.rebind(writer.session_id, next_seq=rebuilt.last_seq + 1, history=copied)
+        state = self._state
+        state.messages[:] = rebuilt.messages
+        state.session_usage = rebuilt.usage
+        state.session_cost_usd = rebuilt.cost_usd
+        state.turns = rebuilt.turns
+        state.last_context_tokens = rebuilt.context_tokens
+        state.messages_at_last_request = len(state.messages)
+        state.repairer = IncrementalRepair()
+        self._parts.session_id = writer.session_id
+        if self._parts.checkpoints is not None:
+            checkpoints = Checkpoints(self._workspace, paths.checkpoints_dir, writer.session_id)
+            kept = [e.msg.turn_id for e in copied if isinstance(e.msg, TurnStarted)]
+            await checkpoints.adopt(old_id, kept)
+            self._parts.checkpoints = checkpoints
+        return writer.session_id
