@@ -15,6 +15,7 @@ pytest.importorskip("acp")
 from acp.exceptions import RequestError
 from acp.schema import (
     AgentMessageChunk,
+    AvailableCommandsUpdate,
     McpServerStdio,
     SseMcpServer,
     TextContentBlock,
@@ -69,6 +70,11 @@ def _statuses(client: RecordingClient) -> dict[str, str]:
         for u in client.updates
         if isinstance(u, ToolCallProgress) and u.status in ("completed", "failed")
     }
+
+
+def _transcript(client: RecordingClient) -> list[Any]:
+    """The updates that show the conversation (not the command list an editor is sent)."""
+    return [u for u in client.updates if not isinstance(u, AvailableCommandsUpdate)]
 
 
 def _prompt(text: str) -> list[PromptBlock]:
@@ -194,10 +200,10 @@ async def test_resume_reopens_without_replaying(tmp_path: Path) -> None:
         session = await agent.new_session(cwd=str(project))
         await agent.prompt(session_id=session.session_id, prompt=_prompt("one"))
         await agent.close_session(session_id=session.session_id)
-        before = len(client.updates)
+        before = _transcript(client)
         resumed = await agent.resume_session(session_id=session.session_id, cwd=str(project))
         assert resumed.modes is not None
-        assert len(client.updates) == before  # nothing replayed
+        assert _transcript(client) == before  # nothing replayed
         await agent.prompt(session_id=session.session_id, prompt=_prompt("two"))
         assert client.texts(AgentMessageChunk) == "hihi"
     finally:
@@ -268,3 +274,33 @@ async def test_sub_agent_events_do_not_end_the_prompt(tmp_path: Path) -> None:
         assert client.texts(AgentMessageChunk) == "main reply"
     finally:
         await session.close()
+
+
+async def test_slash_commands(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    client = RecordingClient()
+    agent = _agent(tmp_path, [{"text": "a model reply"}], client)
+    try:
+        session = await agent.new_session(cwd=str(project))
+        answers: list[str] = []
+        for text in ("/harness on", "/harness maybe", "/undo", "/compact", "/model"):
+            before = client.texts(AgentMessageChunk)
+            response = await agent.prompt(session_id=session.session_id, prompt=_prompt(text))
+            assert response.stop_reason == "end_turn"
+            answers.append(client.texts(AgentMessageChunk)[len(before) :])
+        assert answers == [
+            "Harness on",
+            "say /harness on or /harness off",
+            "nothing to undo: no checkpoint of a finished task",
+            "nothing to compact yet: the conversation is all recent turns",
+            "name a model: /model NAME or /model PROVIDER/NAME",
+        ]
+        # Not a command: an ordinary prompt for the model.
+        await agent.prompt(session_id=session.session_id, prompt=_prompt("/etc/hosts is odd"))
+        assert client.texts(AgentMessageChunk).endswith("a model reply")
+        (listed,) = [u for u in client.updates if isinstance(u, AvailableCommandsUpdate)]
+        names = [command.name for command in listed.available_commands]
+        assert names == ["compact", "undo", "harness", "model"]
+    finally:
+        await agent.aclose()

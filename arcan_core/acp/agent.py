@@ -64,6 +64,7 @@ from acp.schema import (
 from acp.schema import Usage as AcpUsage
 
 from arcan_core import __version__
+from arcan_core.acp.commands import SlashCommand, available_commands, outcome_line, parse_command
 from arcan_core.acp.translate import (
     MODES,
     EventTranslator,
@@ -74,8 +75,13 @@ from arcan_core.acp.translate import (
     resolve_path,
 )
 from arcan_core.config.model import McpServerConfig
-from arcan_core.errors import ArcanError, SessionNotFoundError
-from arcan_core.protocol.events import ToolCallAwaitingApproval, TurnFinished
+from arcan_core.errors import ArcanError, SessionNotFoundError, UsageError
+from arcan_core.protocol.events import (
+    ErrorEvent,
+    ToolCallAwaitingApproval,
+    TurnFinished,
+    Warning,  # noqa: A004 - the protocol's name for the event
+)
 from arcan_core.protocol.operations import (
     AnswerApproval,
     ApprovalMode,
@@ -200,6 +206,7 @@ class AcpSession:
         self._mcp = mcp
         self._translator = EventTranslator(workspace, categories or {})
         self._turn: asyncio.Future[TurnFinished] | None = None
+        self._command: tuple[tuple[type[Any], ...], asyncio.Future[EventMsg | None]] | None = None
         self._cancelled = False
         self._asking: set[asyncio.Task[None]] = set()
         self._asked: set[str] = set()
@@ -227,6 +234,9 @@ class AcpSession:
             await self.send(update_agent_message_text(f"> {line}\n\n"))
         self._pending_notes.clear()
         text, images = prompt_to_arcan(blocks)
+        command = parse_command(text.strip()) if not images else None
+        if command is not None:
+            return await self._run_command(*command)
         self._cancelled = False
         self._turn = asyncio.get_running_loop().create_future()
         self._core.submit(SubmitPrompt(text=text, images=images))
@@ -263,8 +273,30 @@ class AcpSession:
                 )
             )
 
+    async def _run_command(self, command: SlashCommand, argument: str) -> PromptResponse:
+        """Run a slash command as one operation; its outcome event is the answer."""
+        try:
+            operation = command.operation(argument)
+        except UsageError as error:
+            await self.send(update_agent_message_text(error.message))
+            return PromptResponse(stop_reason="end_turn")
+        outcome: asyncio.Future[EventMsg | None] = asyncio.get_running_loop().create_future()
+        self._command = ((*command.outcomes, Warning, ErrorEvent), outcome)
+        try:
+            self._core.submit(operation)
+            msg = await outcome
+        finally:
+            self._command = None
+        if msg is None:
+            return PromptResponse(stop_reason="cancelled")
+        await self.send(update_agent_message_text(outcome_line(msg) or ""))
+        return PromptResponse(stop_reason="end_turn")
+
     def cancel(self) -> None:
         """Interrupt the running turn (the prompt then answers ``cancelled``)."""
+        if self._command is not None and not self._command[1].done():
+            # A command's operation runs to its end in the core; the prompt stops waiting.
+            self._command[1].set_result(None)
         if self._turn is not None and not self._turn.done():
             self._cancelled = True
             self._core.submit(Interrupt())
@@ -289,6 +321,8 @@ class AcpSession:
 
     async def _run(self) -> None:
         try:
+            # Queued after the response that created the session, so the editor knows the id.
+            await self.send(available_commands())
             async for event in self._events:
                 await self._handle(event.msg, nested=event.parent_call_id is not None)
         except ConnectionError:
@@ -314,6 +348,10 @@ class AcpSession:
             self._asking.add(task)
             task.add_done_callback(self._asking.discard)
         if nested:
+            return
+        command = self._command
+        if command is not None and isinstance(msg, command[0]) and not command[1].done():
+            command[1].set_result(msg)  # the command's answer carries this event's line
             return
         for update in self._translator.updates(msg):
             await self.send(update)

@@ -34,6 +34,7 @@ from acp.schema import (
     AgentPlanUpdate,
     AgentThoughtChunk,
     AudioContentBlock,
+    AvailableCommandsUpdate,
     ContentToolCallContent,
     Cost,
     CurrentModeUpdate,
@@ -56,10 +57,14 @@ from acp.schema import (
 
 from arcan_core.acp.diffs import parse_unified_diff
 from arcan_core.protocol.events import (
+    ContextCompacted,
     ControllerDecision,
     ErrorEvent,
     EventMsg,
+    FilesRestored,
+    HarnessToggled,
     ModeChanged,
+    ModelChanged,
     SensorReading,
     TextDelta,
     ThinkingDelta,
@@ -110,6 +115,7 @@ SessionUpdate = (
     | CurrentModeUpdate
     | UsageUpdate
     | SessionInfoUpdate
+    | AvailableCommandsUpdate
 )
 """The updates arcan sends (a subset of what ``Client.session_update`` accepts)."""
 
@@ -241,6 +247,10 @@ class EventTranslator:
             ControllerDecision: self._decision,
             ErrorEvent: self._error,
             Warning: self._warning,
+            ContextCompacted: self._notice,
+            FilesRestored: self._notice,
+            ModelChanged: self._notice,
+            HarnessToggled: self._notice,
         }
 
     def updates(self, msg: EventMsg) -> list[SessionUpdate]:
@@ -370,6 +380,13 @@ class EventTranslator:
 
     def _warning(self, msg: Warning) -> list[SessionUpdate]:
         return [update_agent_thought_text(f"warning: {msg.message}\n")]
+
+    def _notice(self, msg: EventMsg) -> list[SessionUpdate]:
+        # Compaction, restores, model and harness changes outside a slash command: a side note.
+        from arcan_core.acp.commands import outcome_line  # noqa: PLC0415 - avoids a cycle
+
+        line = outcome_line(msg)
+        return [update_agent_thought_text(f"{line}\n")] if line else []
 
 
 # -- permissions ------------------------------------------------------------------------------
