@@ -391,3 +391,44 @@ async def test_retry_notice_becomes_retry_scheduled(tmp_path: Path) -> None:
     assert retry.reason == "429 rate limited"
     core.submit(Shutdown())
     await core.wait_closed()
+
+
+async def test_shutdown_while_a_tool_runs_closes_the_task_and_the_log(tmp_path: Path) -> None:
+    tools = FileTools(tmp_path)
+    steps = [{"tool_calls": [{"name": "slow", "id": "s1"}]}, {"text": "never"}]
+    core = await open_core(options(tmp_path, steps, tools=tools))
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="go"))
+    await tools.started.wait()
+    core.submit(Shutdown())
+    seen = [event async for event in events]  # ends when the core has closed
+    await core.wait_closed()
+    assert of_type(seen, TurnFinished)[0].stop_reason == "interrupted"
+    loaded = load_session(tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl")
+    state = rebuild(loaded.header, loaded.events)
+    assert state.open_turn is None
+    assert isinstance(state.messages[-1].content[0], ToolResultBlock)
+
+
+async def test_set_model_is_recorded_and_bad_names_are_reported(tmp_path: Path) -> None:
+    from arcan_core.protocol.events import ModelChanged  # noqa: PLC0415
+    from arcan_core.protocol.operations import SetModel  # noqa: PLC0415
+
+    core = await open_core(options(tmp_path, [{"text": "x"}]))
+    events = core.subscribe()
+    core.submit(SetModel(model="scripted-demo-2"))
+    core.submit(SetModel(model="whatever", provider="no-such-provider"))
+    seen: list[object] = []
+    async for event in events:
+        seen.append(event.msg)
+        if isinstance(event.msg, ErrorEvent):
+            break
+    changed = [m for m in seen if isinstance(m, ModelChanged)]
+    assert changed[0].model == "scripted-demo-2"
+    error = seen[-1]
+    assert isinstance(error, ErrorEvent)
+    assert "no-such-provider" in error.message
+    core.submit(Shutdown())
+    await core.wait_closed()
+    loaded = load_session(tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl")
+    assert rebuild(loaded.header, loaded.events).model == "scripted-demo-2"

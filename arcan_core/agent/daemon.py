@@ -84,6 +84,8 @@ class CoreDaemon:
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._pending_model: SetModel | None = None
+        self._providers: list[Provider] = [agent.parts.provider]
+        """Every provider this core opened, to close with it."""
         self.last_turn: CompletedTurn | None = None
         """The outcome of the last task, for headless reporting."""
         self._task = asyncio.create_task(self._run(), name=f"arcan-core-{bus.session_id}")
@@ -132,12 +134,30 @@ class CoreDaemon:
                 if self._waiter is not None and self._waiter in done:
                     self._turn_done(self._waiter.result())
                 if getter in done:
-                    if await self._dispatch(getter.result().op):
+                    if await self._handle(getter.result().op):
                         break
                 else:
                     getter.cancel()
         finally:
             await self._shutdown()
+
+    async def _handle(self, op: Operation) -> bool:
+        """Dispatch one operation; a failing operation is reported, and the core goes on."""
+        try:
+            return await self._dispatch(op)
+        except ArcanError as error:
+            self._bus.publish(
+                ErrorEvent(kind=type(error).__name__, message=error.message, hint=error.hint)
+            )
+        except Exception as error:  # noqa: BLE001 - boundary: one bad operation must not end the core
+            self._bus.publish(
+                ErrorEvent(
+                    kind=type(error).__name__,
+                    message=f"internal error while handling {op.op}: {error}",
+                    hint="run with --debug and report it",
+                )
+            )
+        return False
 
     def _turn_done(self, completed: CompletedTurn) -> None:
         self.last_turn = completed
@@ -153,9 +173,13 @@ class CoreDaemon:
             if not self._waiter.done() and not self._running.interrupted:
                 self._running.interrupt()
             self._turn_done(await self._waiter)
-        if self._on_close is not None:
-            self._on_close()
-        self._bus.close()
+        try:
+            if self._on_close is not None:
+                self._on_close()
+        finally:
+            self._bus.close()
+            for provider in self._providers:
+                await provider.aclose()
 
     async def _dispatch(self, op: Operation) -> bool:  # noqa: PLR0912 - one arm per op
         """Handle one operation; return ``True`` to stop the core."""
@@ -219,6 +243,9 @@ class CoreDaemon:
             self._bus.publish(ErrorEvent(kind=type(error).__name__, message=str(error), hint=hint))
             return
         parts = self._ready.parts
+        if provider is not parts.provider:
+            # The old one may still serve a sub-agent; it is closed with the core.
+            self._providers.append(provider)
         parts.provider = provider
         parts.model = info
         self._bus.publish(ModelChanged(provider=provider.name, model=info.id))
