@@ -42,19 +42,17 @@ def _resume_target(args: argparse.Namespace, project: Path) -> str | None:
 
 async def open_core_for(config: ArcanConfig, project: Path, request: ConnectRequest) -> CoreHandle:
     """Open the real core for the TUI (the agent core's ``open_core``)."""
-    try:
-        from arcan_core.agent import open_core  # type: ignore[attr-defined]  # noqa: PLC0415
-    except ImportError as error:
-        from arcan_core.errors import ArcanError  # noqa: PLC0415
+    from arcan_core.agent.session import CoreOptions, open_core  # noqa: PLC0415
 
-        raise ArcanError(
-            "this build of arcan has no agent core yet", hint="use `arcan exec` meanwhile"
-        ) from error
     if request.provider is not None:
         config = config.model_copy(update={"provider": request.provider})
-    handle: CoreHandle = await open_core(
-        config=config, project_dir=project, resume=request.resume, fork=request.fork
+    options = CoreOptions(
+        project_dir=project,
+        config=config,
+        resume=request.resume or "new",
+        fork=request.fork and request.resume is not None,
     )
+    handle: CoreHandle = await open_core(options)
     return handle
 
 
