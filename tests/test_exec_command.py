@@ -122,6 +122,7 @@ def test_headless_denial_is_reported_and_the_run_goes_on(project: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not (project / "new.txt").exists()
     assert any(line.strip().startswith("⊘ write new.txt") for line in result.stderr.splitlines())
+    assert "1 call(s) denied" in result.stderr.splitlines()[-1]
     assert result.stdout == "I could not write the file.\n"
 
 

@@ -144,7 +144,13 @@ async def _drive(
         if harness is not None:
             await harness.close()
     limit = core.last_turn.limit_hit if core.last_turn is not None else None
-    printer.final(note=f"stopped: {limit}" if limit else None)
+    notes = [f"stopped: {limit}"] if limit else []
+    if printer.summary.denied:
+        notes.append(
+            f"{printer.summary.denied} call(s) denied: nobody can approve them headless; "
+            "rerun with --mode auto-edit or --mode full-auto to allow them"
+        )
+    printer.final(note=" · ".join(notes) or None)
     code = _exit_code(printer.summary.stop_reason, limit=limit, interrupted=interrupted)
     if harness is not None and code == EXIT_OK:
         # --until-green: success means every setpoint met, not merely that the model stopped.
