@@ -18,7 +18,7 @@ from arcan_core.errors import ArcanError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["configure_debug_logging", "debug_log_dir", "report"]
+__all__ = ["DEBUG_LOGGERS", "configure_debug_logging", "debug_log_dir", "report"]
 
 
 def debug_log_dir() -> Path:
@@ -34,8 +34,20 @@ def _redact(text: str) -> str:
     return redact(text)
 
 
+DEBUG_LOGGERS = ("arcan", "arcan_core", "arcan_tui")
+"""The logger trees debug mode records: modules log under ``__name__`` (``arcan_core.…``,
+``arcan_tui.…``) or under a short ``arcan.…`` name (``arcan.providers``, ``arcan.acp``)."""
+
+
+class _RedactingFormatter(logging.Formatter):
+    """A formatter that scrubs secrets from the whole formatted record, traceback included."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _redact(super().format(record))
+
+
 def configure_debug_logging() -> Path | None:
-    """Send every ``arcan_core``/``arcan_tui`` log record at DEBUG to a file; return its path.
+    """Send every arcan log record at DEBUG to a file, secrets scrubbed; return its path.
 
     Returns ``None`` (and logs nowhere) when the state directory cannot be written.
     """
@@ -46,8 +58,8 @@ def configure_debug_logging() -> Path | None:
         handler = logging.FileHandler(path, encoding="utf-8")
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    for name in ("arcan_core", "arcan_tui"):
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in DEBUG_LOGGERS:
         logger = logging.getLogger(name)
         logger.setLevel(logging.DEBUG)
         logger.addHandler(handler)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from arcan_core import __version__
 from arcan_core.protocol.events import Event, TurnStarted
 from arcan_core.protocol.records import SessionHeader
 from arcan_core.store import ProjectPaths, SessionWriter
+from arcan_tui.errors_edge import configure_debug_logging
 
 ARCAN = Path(sys.executable).with_name("arcan")
 
@@ -168,3 +170,27 @@ def test_common_flags_work_before_and_after_the_subcommand(
         (line,) = [line for line in done.stdout.splitlines() if line.startswith("model = ")]
         assert line.split("#")[0].strip() == 'model = "m1"'
         assert line.endswith("# command line")
+
+
+def test_debug_log_records_every_arcan_logger_with_secrets_scrubbed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    path = configure_debug_logging()
+    assert path is not None
+    try:
+        # The providers and ACP log under short "arcan.*" names, the rest under __name__.
+        logging.getLogger("arcan.providers").debug("POST /v1/messages key=sk-ant-api03-abcdefgh")
+        logging.getLogger("arcan_core.harness.watcher").info("watching 3 paths")
+        text = path.read_text()
+    finally:
+        for name in ("arcan", "arcan_core", "arcan_tui"):
+            logger = logging.getLogger(name)
+            for handler in list(logger.handlers):
+                if getattr(handler, "baseFilename", None) == str(path):
+                    logger.removeHandler(handler)
+                    handler.close()
+            logger.setLevel(logging.NOTSET)
+    assert "arcan.providers: POST /v1/messages key=[REDACTED]" in text
+    assert "sk-ant-api03" not in text
+    assert "arcan_core.harness.watcher: watching 3 paths" in text
