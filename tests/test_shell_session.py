@@ -547,6 +547,24 @@ async def test_mode_model_and_harness_commands_send_operations(
     assert "harness on" in shell.state.toolbar()
 
 
+async def test_model_with_a_provider_name_alone_switches_to_its_default_model(
+    pipe: PipeInput, tmp_path: Path
+) -> None:
+    core = FakeCore()
+    shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+    task = asyncio.create_task(shell.run())
+    pipe.send_text("/model anthropic\r")
+    await out.wait_for("model: anthropic/claude-sonnet-4-5")
+    pipe.send_text("/model gpt-4.1-mini\r")
+    await out.wait_for("model: scripted/gpt-4.1-mini")
+    pipe.send_text("/quit\r")
+    await finish(task)
+    assert core.ops_of(SetModel) == [
+        SetModel(model="claude-sonnet-4-5", provider="anthropic"),
+        SetModel(model="gpt-4.1-mini", provider=None),
+    ]
+
+
 async def test_help_and_cost(pipe: PipeInput, tmp_path: Path) -> None:
     core = FakeCore()
     shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)

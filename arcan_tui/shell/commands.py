@@ -134,7 +134,12 @@ class ModelCommand(SlashCommand):
     usage = "[PROVIDER] [MODEL]"
 
     async def run(self, shell: ShellContext, argument: str) -> None:
-        """Show the model, or switch to ``MODEL`` (of ``PROVIDER`` when given)."""
+        """Show the model, or switch to ``MODEL`` (of ``PROVIDER`` when given).
+
+        A lone word that names an installed provider (``/model anthropic``) switches to that
+        provider's default model: read as a model name it would ask the current provider for a
+        model called "anthropic", which is never what the user meant.
+        """
         words = argument.split()
         if not words:
             state = shell.state
@@ -144,8 +149,15 @@ class ModelCommand(SlashCommand):
             shell.say("usage: /model [PROVIDER] [MODEL]", "yellow")
             return
         from arcan_core.protocol.operations import SetModel  # noqa: PLC0415 - loaded with the core
+        from arcan_core.providers.registry import provider_class, provider_names  # noqa: PLC0415
 
-        provider, model = (words[0], words[1]) if len(words) == 2 else (None, words[0])
+        provider: str | None
+        if len(words) == 2:
+            provider, model = words[0], words[1]
+        elif words[0] in provider_names():
+            provider, model = words[0], provider_class(words[0]).default_model
+        else:
+            provider, model = None, words[0]
         await shell.request(SetModel(model=model, provider=provider), frozenset({"model_changed"}))
 
 
