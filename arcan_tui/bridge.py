@@ -110,7 +110,8 @@ class EventRouter:
         self._thinking: ThinkingItem | None = None
         self._tools: dict[str, ToolItem] = {}
         self._queued: list[UserItem] = []
-        self._last_prompt: str | None = None
+        self._step_streamed = False
+        """Whether this model step streamed here (then its record only corrects the blocks)."""
 
     def dispatch(self, event: ev.Event) -> None:
         """Handle one event."""
@@ -148,7 +149,6 @@ class EventRouter:
         """A prompt started a turn: show it."""
         self._end_text()
         self.busy = True
-        self._last_prompt = event.prompt
         self.view.add_item(UserItem(text=event.prompt))
         self.view.set_status(busy=True, notice="")
 
@@ -164,10 +164,11 @@ class EventRouter:
         if message.role == "user":
             self._user_message(message)
             return
-        if self._assistant is not None or self._thinking is not None:
-            # Live: the streamed blocks already show it; make them exact and finish them.
-            if self._assistant is not None and self._assistant.text != message.text():
-                self._assistant.text = message.text()
+        streamed, self._step_streamed = self._step_streamed, False
+        if self._assistant is not None and self._assistant.text != message.text():
+            # The record is the truth (a slow subscriber may have lost deltas).
+            self._assistant.text = message.text()
+        if streamed:
             self._end_text()
             return
         self._rebuild_assistant(message)
@@ -198,6 +199,7 @@ class EventRouter:
 
     def text_delta(self, event: ev.TextDelta) -> None:
         """Stream reply text into the live assistant block."""
+        self._step_streamed = True
         if self._thinking is not None and self._thinking.live:
             self._thinking.live = False
             self.view.touch_item(self._thinking)
@@ -210,6 +212,7 @@ class EventRouter:
 
     def thinking_delta(self, event: ev.ThinkingDelta) -> None:
         """Stream reasoning into the live thinking block."""
+        self._step_streamed = True
         if self._thinking is None:
             self._thinking = ThinkingItem()
             self._thinking.live = True
@@ -219,6 +222,7 @@ class EventRouter:
 
     def tool_call_started(self, event: ev.ToolCallStarted) -> None:
         """The model began a call: end the text block and show the call."""
+        self._step_streamed = True
         self._end_text()
         item = self._tool(event.call_id, event.name)
         item.live = True

@@ -117,3 +117,15 @@ async def settle(app: ArcanApp, pilot: object) -> None:
     await pilot.pause()
     await app.chat.transcript.flush_now()
     await pilot.pause()
+
+
+async def wait_until(pilot: object, condition: Callable[[], bool], *, rounds: int = 200) -> None:
+    """Pause the app until ``condition`` holds (bounded: fails after ``rounds`` short pauses)."""
+    from textual.pilot import Pilot  # noqa: PLC0415
+
+    assert isinstance(pilot, Pilot)
+    for _ in range(rounds):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError("condition not met in time")

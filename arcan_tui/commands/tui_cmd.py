@@ -41,7 +41,7 @@ def _resume_target(args: argparse.Namespace, project: Path) -> str | None:
 
 
 async def open_core_for(config: ArcanConfig, project: Path, request: ConnectRequest) -> CoreHandle:
-    """Open the real core for the TUI (the agent core's ``open_core``)."""
+    """Open the real core for the TUI: interactive approvals, the session ``request`` names."""
     from arcan_core.agent.session import CoreOptions, open_core  # noqa: PLC0415
 
     if request.provider is not None:
@@ -50,10 +50,10 @@ async def open_core_for(config: ArcanConfig, project: Path, request: ConnectRequ
         project_dir=project,
         config=config,
         resume=request.resume or "new",
-        fork=request.fork and request.resume is not None,
+        fork=request.fork,
+        interactive=True,
     )
-    handle: CoreHandle = await open_core(options)
-    return handle
+    return await open_core(options)
 
 
 def run(args: argparse.Namespace) -> int:

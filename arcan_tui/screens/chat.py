@@ -63,10 +63,10 @@ class ChatScreen(Screen[None]):
         Binding("f2", "toggle_sensors", "sensors"),
         Binding("ctrl+t", "toggle_thinking", "thinking"),
         Binding("ctrl+g", "edit_in_editor", "editor"),
-        Binding("ctrl+u", "load_earlier", "earlier", show=False),
+        Binding("ctrl+pageup", "load_earlier", "earlier", show=False, priority=True),
         Binding("ctrl+end", "follow", "follow", show=False),
-        Binding("pageup", "page_up", show=False, priority=True),
-        Binding("pagedown", "page_down", show=False, priority=True),
+        Binding("pageup", "transcript_page_up", show=False, priority=True),
+        Binding("pagedown", "transcript_page_down", show=False, priority=True),
     ]
 
     def __init__(self, options: AppOptions) -> None:
@@ -387,11 +387,14 @@ class ChatScreen(Screen[None]):
         self.transcript.scroll_end(animate=False)
         self.transcript.anchor()
 
-    def action_page_up(self) -> None:
-        """Scroll the transcript up a page."""
+    async def action_transcript_page_up(self) -> None:
+        """Scroll the transcript up a page; at the top, mount earlier items."""
+        if self.transcript.scroll_y <= 0:
+            await self.transcript.load_earlier()
+            return
         self.transcript.scroll_page_up(animate=False)
 
-    def action_page_down(self) -> None:
+    def action_transcript_page_down(self) -> None:
         """Scroll the transcript down a page."""
         self.transcript.scroll_page_down(animate=False)
 

@@ -195,7 +195,7 @@ class ToolBlock(Vertical):
     ToolBlock Collapsible > Contents { padding: 0 0 0 2; }
     """
 
-    EXPANDED_KINDS: ClassVar[frozenset[str]] = frozenset({"diff"})
+    EXPANDED_KINDS: ClassVar[frozenset[str]] = frozenset({"diff", "shell"})
     """Display kinds shown open by default; everything else starts folded."""
 
     def __init__(self, item: ToolItem) -> None:

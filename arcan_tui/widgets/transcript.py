@@ -160,7 +160,7 @@ class Transcript(VerticalScroll):
     async def _prune(self) -> None:
         """Unmount the oldest finished blocks beyond the window."""
         doomed: list[Widget] = []
-        while len(self._blocks) - len(doomed) > self.window:
+        while len(self._blocks) > self.window:
             item = self.items[self._first_mounted]
             if item.live:
                 break
@@ -191,7 +191,7 @@ class Transcript(VerticalScroll):
         hidden = self._first_mounted
         self._banner.display = hidden > 0
         if hidden:
-            self._banner.update(f"↑ {hidden} earlier items (ctrl+u or click to show)")
+            self._banner.update(f"↑ {hidden} earlier items (PageUp at the top or click to show)")
 
     async def on_earlier_banner_pressed(self, event: EarlierBanner.Pressed) -> None:
         """Load a batch of earlier items."""
