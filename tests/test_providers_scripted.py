@@ -20,6 +20,7 @@ from arcan_core.providers.base import (
     ToolCallBegin,
     ToolCallChunk,
     ToolCallEnd,
+    ToolSpec,
     UsageReport,
 )
 from arcan_core.providers.demo import DEMO_FILE, demo_step
@@ -35,10 +36,16 @@ from tests.loopback import RecordingSleep
 if TYPE_CHECKING:
     from pathlib import Path
 
+
+def tools(*names: str) -> tuple[ToolSpec, ...]:
+    return tuple(ToolSpec(name=name, description=name, input_schema={}) for name in names)
+
+
 REQUEST = ProviderRequest(
     model="scripted-demo",
     system="You are a test.",
     messages=(Message(role="user", content=(TextBlock(text="hello there"),)),),
+    tools=tools("read", "write", "edit", "bash"),
 )
 
 
@@ -196,6 +203,41 @@ def test_demo_stops_politely_when_a_call_is_refused() -> None:
     assert not step.tool_calls
     assert step.text is not None
     assert "denied by the user" in step.text
+
+
+def test_demo_quotes_a_long_denial_whole_words_and_says_how_to_allow_edits() -> None:
+    edit = ToolUseBlock(id="c3", name="edit", input={"path": DEMO_FILE})
+    reason = (
+        "denied: this call needed approval (ask mode asks before edit tools run) and was "
+        "refused: this is a headless run and nobody can approve edit; choose another approach, "
+        "or the user can rerun with a more permissive --mode"
+    )
+    step = demo_step(demo_request(*after(edit, reason, error=True)))
+    assert step.text is not None
+    assert reason in step.text  # not cut at a fixed width in the middle of a word
+    assert "--mode auto-edit" in step.text
+    endless = demo_step(demo_request(*after(edit, "denied: " + "word " * 200, error=True)))
+    assert endless.text is not None
+    assert "word word …)" in endless.text
+    assert len(endless.text) < 1000
+
+
+def test_demo_does_not_call_a_tool_the_mode_does_not_offer() -> None:
+    read = ToolUseBlock(id="c1", name="read", input={"path": DEMO_FILE})
+    plan = demo_request(*after(read, "arcan_demo.py does not exist", error=True))
+    step = demo_step(plan.model_copy(update={"tools": tools("read", "glob", "grep")}))
+    assert not step.tool_calls
+    assert step.text is not None
+    assert "`write`" in step.text
+    assert "/mode auto-edit" in step.text
+
+
+def test_demo_answers_a_request_without_tools_with_text_only() -> None:
+    # Compaction asks for a summary and offers no tools: a tool call there would be nonsense.
+    step = demo_step(REQUEST.model_copy(update={"tools": ()}))
+    assert not step.tool_calls
+    assert step.text is not None
+    assert DEMO_FILE in step.text
 
 
 def test_demo_starts_over_on_a_new_prompt() -> None:

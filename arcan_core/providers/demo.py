@@ -5,7 +5,9 @@ its result), not from a counter, so the demo works on every prompt, in a resumed
 in a directory where an earlier demo already ran: it reads ``arcan_demo.py``; if the file is
 missing it writes it; then it edits it, flipping the greeting between string concatenation and
 an f-string, so there is always a real diff to show. A refused or failed call ends the demo with
-an explanation instead of pressing on.
+an explanation instead of pressing on, and so does a step whose request does not offer the tool
+the demo needs (``plan`` mode offers no edit tools): calling it anyway would only earn an
+"unknown tool" error.
 """
 
 from __future__ import annotations
@@ -66,8 +68,52 @@ def _last_call(recent: tuple[Message, ...]) -> tuple[ToolUseBlock, ToolResultBlo
     return None
 
 
+_REASON_CHARS = 400
+"""How much of a failed call's result the demo quotes (cut at a word, never mid-word)."""
+_DENIED_HINT = (
+    "To let the demo change files, approve the call when asked (`y`), or run it in a mode "
+    "that allows edits (`--mode auto-edit`, or `/mode auto-edit`)."
+)
+
+
 def _step(**fields: object) -> ScriptStep:
     return ScriptStep.model_validate({"chunk_delay_s": _PACE, **fields})
+
+
+def _clip(text: str) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``_REASON_CHARS`` characters."""
+    flat = " ".join(text.split())
+    if len(flat) <= _REASON_CHARS:
+        return flat
+    return flat[: _REASON_CHARS + 1].rsplit(" ", 1)[0].rstrip(" ,;:") + " …"
+
+
+def _refused(call: ToolUseBlock, result: ToolResultBlock) -> ScriptStep:
+    reason = _clip(result.content)
+    hint = f" {_DENIED_HINT}" if reason.startswith("denied") else ""
+    return _step(
+        text=f"The `{call.name}` call didn't go through ({reason}).{hint} That ends the demo. "
+        + _OUTRO
+    )
+
+
+def _unavailable(step: ScriptStep, request: ProviderRequest) -> ScriptStep:
+    """``step``, or an explanation when it calls a tool this request does not offer."""
+    if not request.tools:
+        # A request with no tools at all is not a demo step but a summary (compaction).
+        return _step(
+            text=f"Summary: a session of the built-in demo, which reads `{DEMO_FILE}`, creates "
+            "it if it is missing, and edits its greeting. No model is involved."
+        )
+    offered = {tool.name for tool in request.tools}
+    missing = [call.name for call in step.tool_calls if call.name not in offered]
+    if not missing:
+        return step
+    return _step(
+        text=f"This step of the demo needs the `{missing[0]}` tool, which the current mode "
+        "does not offer (plan mode is read-only), so the demo stops here. Switch with "
+        "`/mode auto-edit` (or `--mode auto-edit`) to see it change a file. " + _OUTRO
+    )
 
 
 def _call(name: str, args: dict[str, str]) -> list[dict[str, object]]:
@@ -92,7 +138,11 @@ def _edit_step(content: str) -> ScriptStep:
 
 
 def demo_step(request: ProviderRequest) -> ScriptStep:
-    """Decide the demo's next step from the conversation."""
+    """Decide the demo's next step from the conversation and the tools the request offers."""
+    return _unavailable(_next_step(request), request)
+
+
+def _next_step(request: ProviderRequest) -> ScriptStep:
     last = _last_call(_since_prompt(request.messages))
     if last is None:
         return _step(
@@ -113,10 +163,7 @@ def demo_step(request: ProviderRequest) -> ScriptStep:
             tool_calls=_call("write", {"path": DEMO_FILE, "content": _CONTENT}),
         )
     if result.is_error:
-        return _step(
-            text=f"The `{call.name}` call didn't go through ({result.content.strip()[:200]}). "
-            "That ends the demo. " + _OUTRO
-        )
+        return _refused(call, result)
     if call.name == "read":
         return _edit_step(result.content)
     if call.name == "write":
