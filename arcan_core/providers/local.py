@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
@@ -22,7 +23,7 @@ from arcan_core.errors import BadRequestError, NetworkError, StreamError
 from arcan_core.providers.openai_chat import OpenAIChatProvider
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Sequence
+    from collections.abc import AsyncIterator, Sequence
 
     from arcan_core.providers.base import ProviderRequest, StreamEvent
 
@@ -131,6 +132,28 @@ class LocalProvider(OpenAIChatProvider):
         """The server's models (after finding the server)."""
         await self.ensure_endpoint()
         return await super().list_models()
+
+    def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        """Find the server once, then stream with the usual retries.
+
+        The probe runs outside the retry loop: it has already tried every default port at
+        once, so a failed probe retried four times only made the user wait 15 s for the same
+        "no local model server" message.
+        """
+        return self._probe_then_stream(request)
+
+    async def _probe_then_stream(
+        self, request: ProviderRequest
+    ) -> AsyncGenerator[StreamEvent, None]:
+        await self.ensure_endpoint()
+        events = super().stream(request)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            # Closing at once is what ends the HTTP stream when the consumer stops early.
+            if isinstance(events, AsyncGenerator):
+                await events.aclose()
 
     async def _attempt(self, request: ProviderRequest) -> AsyncGenerator[StreamEvent, None]:
         await self.ensure_endpoint()
