@@ -191,6 +191,28 @@ def test_wrong_type_says_what_was_expected(user_dir: Path, project: Path) -> Non
     assert "'many'" in caught.value.message
 
 
+@pytest.mark.parametrize(
+    ("text", "key", "wanted"),
+    [
+        ('[permissions]\nallow = "bash(ls)"\n', "permissions.allow", "must be an array"),
+        ("harness = 3\n", "harness", "must be a table"),
+        ('[harness.checks]\ntests = "pytest"\n', "harness.checks.tests", "must be a table"),
+        ("mcp_servers = []\n", "mcp_servers", "must be a table"),
+    ],
+)
+def test_a_wrong_shape_is_said_in_toml_words(
+    user_dir: Path, project: Path, text: str, key: str, wanted: str
+) -> None:
+    write_project(project, text)
+    with pytest.raises(ConfigError) as caught:
+        load_config(project, env={})
+    assert caught.value.key == key
+    assert wanted in caught.value.message
+    for python_word in ("tuple", "dictionary", "instance of", "Config"):
+        assert python_word not in caught.value.message
+    assert caught.value.hint is not None
+
+
 def test_out_of_range_value(user_dir: Path, project: Path) -> None:
     write_project(project, "[harness]\nmax_turns = 0\n")
     with pytest.raises(ConfigError, match=r"harness\.max_turns: .*greater than or equal to 1"):

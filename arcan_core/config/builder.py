@@ -69,6 +69,15 @@ _CREDENTIAL_ADVICE = (
     "file keys.toml (mode 0600), never in a config file that may be committed"
 )
 
+_TOML_SHAPES: dict[str, tuple[str, str]] = {
+    "dict_type": ("a table", 'write it as a [table] of keys, or inline as {key = "value"}'),
+    "model_type": ("a table", 'write it as a [table] of keys, or inline as {key = "value"}'),
+    "list_type": ("an array", 'write it as an array: ["a", "b"] (or [] for none)'),
+    "tuple_type": ("an array", 'write it as an array: ["a", "b"] (or [] for none)'),
+}
+"""Pydantic's shape errors in TOML words: a user wrote TOML, not Python ("a valid tuple",
+"instance of HarnessConfig" mean nothing to them). Error type -> (what is wanted, hint)."""
+
 
 def user_config_file() -> Path:
     """Return the user config file (``$XDG_CONFIG_HOME/arcan/config.toml`` on Linux)."""
@@ -328,6 +337,9 @@ def _config_error(error: ValidationError, sources: Mapping[str, str]) -> ConfigE
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
     elif first["type"] == "missing":
         message = f"required key is missing{suffix}"
+    elif first["type"] in _TOML_SHAPES:
+        wanted, hint = _TOML_SHAPES[first["type"]]
+        message = f"must be {wanted} (got {first['input']!r}){suffix}"
     else:
         problem = first["msg"][0].lower() + first["msg"][1:]
         message = f"{problem} (got {first['input']!r}){suffix}"
