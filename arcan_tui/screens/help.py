@@ -45,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 80; max-width: 95%; height: 80%; border: round $primary; background: $surface;
+        width: 90; max-width: 95%; height: 80%; border: round $primary; background: $surface;
         padding: 0 1;
     }
     """
@@ -62,15 +62,17 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         """One scrollable text."""
         parts: list[tuple[str, str] | str] = [("Keys\n", "bold $text-primary")]
-        parts.extend(part for key, what in KEYS for part in ((f"  {key:<22}", "bold"), f"{what}\n"))
+        parts.extend(
+            part for key, what in KEYS for part in ((f"  {key:<22}", "bold"), f"  {what}\n")
+        )
         parts.append(("\nCommands\n", "bold $text-primary"))
         for name, command in BUILTIN_COMMANDS.items():
-            usage = f" {command.usage}" if command.usage else ""
-            parts.extend(((f"  /{name}{usage:<16}"[:24].ljust(24), "bold"), f"{command.help}\n"))
+            label = f"/{name} {command.usage}".rstrip()
+            parts.extend(((f"  {label:<22}", "bold"), f"  {command.help}\n"))
         if self.custom:
             parts.append(("\nProject commands (.arcan/commands)\n", "bold $text-primary"))
             for name, custom in self.custom.items():
-                parts.extend(((f"  /{name:<21}", "bold"), f"{custom.help}\n"))
+                parts.extend(((f"  /{name:<21}", "bold"), f"  {custom.help}\n"))
         with VerticalScroll():
             yield Static(Content.assemble(*parts), markup=False)
 
