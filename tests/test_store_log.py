@@ -276,6 +276,24 @@ def test_sync_points_rewrite_the_listing_sidecar(tmp_path: Path) -> None:
     assert not paths.session_lock(header().session_id).exists()
 
 
+def test_a_secret_in_the_first_prompt_stays_out_of_the_listing_sidecar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-api03-pasted-into-a-prompt")
+    paths = ProjectPaths(tmp_path)
+    with SessionWriter.create(paths, header()) as writer:
+        prompt = "use sk-ant-api03-pasted-into-a-prompt to call the API"
+        writer.append(event(0, TurnStarted(turn_id="t1", prompt=prompt)))
+        writer.append(event(1, TurnFinished(turn_id="t1", stop_reason="end_turn")))
+        assert _meta(paths).title == "use [REDACTED] to call the API"
+        writer.set_title("key sk-ant-api03-pasted-into-a-prompt again")
+    sidecar = paths.session_meta(header().session_id)
+    assert "pasted-into" not in sidecar.read_text()
+    assert _meta(paths).title == "key [REDACTED] again"
+    # Private like the log: the title is the user's own prompt.
+    assert sidecar.stat().st_mode & 0o777 == 0o600
+
+
 def test_undecodable_text_is_written_not_refused(tmp_path: Path) -> None:
     paths = ProjectPaths(tmp_path)
     odd = b"bad \xff byte".decode("utf-8", "surrogateescape")

@@ -18,6 +18,7 @@ One writer per session: ``create`` and ``open_existing`` take the session's ``Se
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -277,7 +278,10 @@ class SessionWriter:
             return
         try:
             os.fsync(self._fd)
-            write_meta(self.paths.session_meta(self.session_id), self._tracker.meta(self._size))
+            meta = self._tracker.meta(self._size)
+            # The title is the user's first prompt: scrub it as the log line that holds it was.
+            meta = dataclasses.replace(meta, title=self._redact(meta.title))
+            write_meta(self.paths.session_meta(self.session_id), meta)
         except OSError as error:
             raise StoreError(f"cannot sync {self.path}: {error.strerror}") from error
         self._dirty = False

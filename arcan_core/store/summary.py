@@ -8,6 +8,7 @@ a sidecar is missing or stale and a log has to be scanned (see ``index``).
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -114,5 +115,9 @@ def write_meta(path: Path, meta: SessionMeta) -> None:
     to scanning the log, which is the truth.
     """
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(meta.dumps(), encoding="utf-8")
+    # 0600 like the log: the title is the user's first prompt.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        os.fchmod(file.fileno(), 0o600)  # a stale temp file keeps its old mode through O_TRUNC
+        file.write(meta.dumps())
     tmp.replace(path)
