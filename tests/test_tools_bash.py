@@ -28,9 +28,12 @@ from arcan_core.tools.sandbox import BwrapSandbox, default_sandbox, probe_bwrap,
 class Recorder:
     def __init__(self) -> None:
         self.events: list[EventMsg] = []
+        self.output_seen = asyncio.Event()
 
     def __call__(self, msg: EventMsg, /) -> None:
         self.events.append(msg)
+        if isinstance(msg, ToolCallOutput):
+            self.output_seen.set()
 
 
 @pytest.fixture
@@ -128,18 +131,17 @@ async def test_a_finished_command_leaves_no_process_behind(
     assert _dies(int(pid_file.read_text()))
 
 
-async def test_cancel_kills_the_process_group_promptly(ctx: ToolContext, tmp_path: Path) -> None:
-    pid_file = tmp_path / "child.pid"
-    command = f"sleep 300 & echo $! > {pid_file}; wait"
+async def test_cancel_kills_the_process_group_promptly(ctx: ToolContext) -> None:
+    assert isinstance(ctx.emit, Recorder)
+    command = "sleep 300 & echo $!; wait"
     task = asyncio.create_task(BashTool().run(BashInput(command=command), ctx))
-    for _ in range(500):
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        await asyncio.sleep(0.01)
+    # The child's pid arrives as live output: the command is running once it is seen.
+    await asyncio.wait_for(ctx.emit.output_seen.wait(), 30)
+    pid = int(next(e for e in ctx.emit.events if isinstance(e, ToolCallOutput)).chunk.split()[0])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
-        await asyncio.wait_for(task, 5)
-    assert _dies(int(pid_file.read_text()))
+        await asyncio.wait_for(task, 10)
+    assert _dies(pid)
 
 
 def test_sandbox_denial_is_recognised() -> None:
