@@ -193,7 +193,7 @@ def _compile(schema: Any) -> Check:  # noqa: PLR0912 - one branch per keyword
             names = [value] if isinstance(value, str) else list(value)
             if any(n not in _TYPES for n in names):
                 raise _Unsupported
-            checks.append(_any_of([_TYPES[n] for n in names]))
+            checks.append(_type_check(names))
         elif key == "enum":
             checks.append(_one_of_values(list(value)))
         elif key == "const":
@@ -228,7 +228,33 @@ def _never(value: Any) -> bool:
 
 
 def _all_of(checks: list[Check]) -> Check:
-    return lambda v: all(check(v) for check in checks)
+    if len(checks) == 1:
+        return checks[0]
+
+    def check_all(value: Any) -> bool:
+        for check in checks:  # noqa: SIM110 - a plain loop is the fast path here
+            if not check(value):
+                return False
+        return True
+
+    return check_all
+
+
+_PLAIN_TYPES: dict[str, type] = {
+    "string": str,
+    "null": type(None),
+    "array": list,
+    "object": dict,
+    "boolean": bool,
+}
+
+
+def _type_check(names: list[str]) -> Check:
+    if all(n in _PLAIN_TYPES for n in names):
+        # No number types: one isinstance call (bool is only a subtype of int, not listed here).
+        kinds = tuple(_PLAIN_TYPES[n] for n in names)
+        return lambda v: isinstance(v, kinds)
+    return _any_of([_TYPES[n] for n in names])
 
 
 def _any_of(checks: list[Check]) -> Check:
@@ -236,11 +262,25 @@ def _any_of(checks: list[Check]) -> Check:
 
 
 def _one_of_values(options: list[Any]) -> Check:
+    if all(o is None or isinstance(o, str) for o in options):
+        # Strings and null (every Literal field): a set lookup, after a type check.
+        allowed = frozenset(options)
+        return lambda v: (v is None or isinstance(v, str)) and v in allowed
     return lambda v: any(_json_equal(v, option) for option in options)
 
 
 def _properties(props: dict[str, Check]) -> Check:
-    return lambda v: not isinstance(v, dict) or all(c(v[k]) for k, c in props.items() if k in v)
+    pairs = tuple(props.items())
+
+    def check_properties(value: Any) -> bool:
+        if not isinstance(value, dict):
+            return True
+        for key, check in pairs:  # noqa: SIM110 - a plain loop is the fast path here
+            if key in value and not check(value[key]):
+                return False
+        return True
+
+    return check_properties
 
 
 def _required(names: tuple[str, ...]) -> Check:
