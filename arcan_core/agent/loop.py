@@ -242,6 +242,8 @@ class Turn:
         self._gate = PROCEED
         self._before: asyncio.Task[str] | None = None
         self._tools_ran = False
+        self.limit_hit: str | None = None
+        """Why a budget stopped the task, or ``None``."""
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -300,14 +302,15 @@ class Turn:
             )
         stop: StopReason = "end_turn"
         while True:
-            self._step_events = []
             self._drain_steering()
             stop, called = await self._step()
             if stop == "error":
                 break
             directive = PROCEED
             if supervisor is not None:
+                # The first report also holds the task's start (TurnStarted, the prompt).
                 directive = await supervisor.after_step(self._report(stop, called=called))
+            self._step_events = []
             if self._limit_reached():
                 break
             if not await self._follow(directive, called=called):
@@ -354,8 +357,6 @@ class Turn:
         self.limit_hit = reason
         self.emit(WarningEvent(message=f"stopped: {reason}"))
         return True
-
-    limit_hit: str | None = None
 
     def _report(self, stop: StopReason, *, called: bool) -> StepReport:
         return StepReport(
