@@ -134,6 +134,24 @@ def test_config_shows_values_with_their_source_and_redacts(
     assert lines["base_url"].endswith("# environment (ARCAN_BASE_URL)")
 
 
+def test_config_json_keeps_json_types_and_redacts(env: dict[str, str], project: Path) -> None:
+    (project / ".arcan").mkdir()
+    (project / ".arcan" / "config.toml").write_text(
+        '[harness]\nmax_turns = 12\n[permissions]\nallow = ["bash(git status*)"]\n'
+    )
+    env["ARCAN_BASE_URL"] = "https://bob:hunter2pass@proxy.example/v1"
+    done = arcan("config", "--json", "--mode", "plan", env=env, cwd=project)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert data["mode"] == {"value": "plan", "source": "command line"}
+    assert data["model"]["value"] is None
+    assert data["harness.max_turns"]["value"] == 12
+    assert data["sandbox.enabled"]["value"] is True
+    assert data["permissions.allow"]["value"] == ["bash(git status*)"]
+    assert data["base_url"]["value"] == "https://[REDACTED]@proxy.example/v1"
+    assert "hunter2pass" not in done.stdout
+
+
 def test_a_bad_config_is_one_line_and_exit_2(env: dict[str, str], project: Path) -> None:
     (project / ".arcan").mkdir()
     (project / ".arcan" / "config.toml").write_text("[harness]\nmax_turnz = 3\n")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
 
     from arcan_core.config.builder import ResolvedConfig
 
@@ -48,6 +49,33 @@ def _leaves(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     return found
 
 
+def _scrubbed(value: Any, redact: Callable[[str], str]) -> Any:
+    """``value`` with every string in it redacted, its JSON types kept."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, list):
+        return [_scrubbed(item, redact) for item in value]
+    if isinstance(value, dict):
+        return {key: _scrubbed(item, redact) for key, item in value.items()}
+    return value
+
+
+def as_json(resolved: ResolvedConfig) -> dict[str, dict[str, Any]]:
+    """Return ``{dotted key: {"value": ..., "source": ...}}`` with typed values, secrets redacted.
+
+    Values keep their JSON types (``null`` for unset, numbers, booleans, arrays), so a script
+    reads ``mode`` as the string ``ask``, not as the quoted TOML text that the table shows.
+    """
+    from arcan_core.config.secrets import Redactor  # noqa: PLC0415 - imported by run
+
+    redact = Redactor()
+    data = resolved.config.model_dump(mode="json")
+    return {
+        key: {"value": _scrubbed(value, redact), "source": redact(resolved.source_of(key))}
+        for key, value in _leaves(data)
+    }
+
+
 def render(resolved: ResolvedConfig) -> list[tuple[str, str, str]]:
     """Return ``(dotted key, rendered value, source)`` for every value, secrets redacted."""
     from arcan_core.config.secrets import Redactor  # noqa: PLC0415 - imported by run
@@ -66,11 +94,10 @@ def run(args: argparse.Namespace) -> int:
     from arcan_tui.cli import config_flags, project_dir  # noqa: PLC0415 - the cli imports us
 
     resolved = load_config(project_dir(args), flags=config_flags(args))
-    rows = render(resolved)
     if args.json:
-        payload = {key: {"value": value, "source": source} for key, value, source in rows}
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(json.dumps(as_json(resolved), ensure_ascii=False, indent=2) + "\n")
         return 0
+    rows = render(resolved)
     width = max(len(f"{key} = {value}") for key, value, _ in rows)
     for key, value, source in rows:
         sys.stdout.write(f"{f'{key} = {value}':<{width}}  # {source}\n")
