@@ -57,6 +57,9 @@ def build_schemas(model: type[BaseModel]) -> SchemaPair:
         ToolError: the model is recursive, which no strict mode can express.
     """
     raw = model.model_json_schema()
+    # The root's description is the model class's docstring, written for developers; the
+    # tool's own description is what the model reads.
+    raw.pop("description", None)
     defs: dict[str, Any] = raw.pop("$defs", {})
     inlined = _inline(raw, defs, ())
     return SchemaPair(_shape(inlined, strict=True), _shape(inlined, strict=False))
