@@ -84,7 +84,7 @@ def test_optional_fields_are_nullable_for_the_model_and_omittable_in_validation(
     assert {"type": "null"} in line_edit["properties"]["end"]["anyOf"]
     assert pair.validation["properties"]["edits"]["items"]["required"] == ["start", "new"]
     assert pair.validation["properties"]["edits"]["minItems"] == 1
-    assert "at least 1 items" in pair.model_facing["properties"]["edits"]["description"]
+    assert "at least 1 item(s)" in pair.model_facing["properties"]["edits"]["description"]
 
 
 def test_bounds_move_into_descriptions_for_the_model() -> None:

@@ -32,8 +32,8 @@ _CONSTRAINTS: dict[str, str] = {
     "exclusiveMaximum": "less than {}",
     "minLength": "at least {} characters",
     "maxLength": "at most {} characters",
-    "minItems": "at least {} items",
-    "maxItems": "at most {} items",
+    "minItems": "at least {} item(s)",
+    "maxItems": "at most {} item(s)",
     "pattern": "matching /{}/",
     "format": "in {} format",
 }
