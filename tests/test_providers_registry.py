@@ -137,13 +137,22 @@ def test_known_model_and_dated_snapshot_resolve() -> None:
     assert not model_info("openai", "gpt-4.1").supports_thinking
 
 
-def test_unknown_and_local_models_get_generic_limits_and_no_price() -> None:
+def test_unknown_models_get_their_family_s_limits_and_no_price() -> None:
+    # A Claude release newer than the registry must not be capped at 4k output tokens and
+    # compacted at 28k: the family's limits apply, and no price is guessed.
     unknown = model_info("anthropic", "claude-99")
-    assert unknown.context_window == GENERIC.context_window
+    assert (unknown.id, unknown.provider) == ("claude-99", "anthropic")
+    assert unknown.context_window == 200_000
+    assert unknown.max_output_tokens == 32_000
     assert unknown.input_per_mtok == 0
+    new_gpt = model_info("openai-chat", "gpt-9")
+    assert (new_gpt.context_window, new_gpt.max_output_tokens) == (128_000, 16_384)
+    assert new_gpt.provider == "openai-chat"
     through_local = model_info("local", "gpt-4o")
     assert through_local.input_per_mtok == 0
     assert through_local.provider == "local"
+    assert through_local.context_window == GENERIC.context_window
+    assert model_info("scripted", "anything").context_window == GENERIC.context_window
 
 
 def test_config_overrides_any_field() -> None:

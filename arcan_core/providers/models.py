@@ -3,7 +3,9 @@
 Prices are the providers' published list prices (USD per million tokens) as of late 2025; cache
 write is the 5-minute cache price on Anthropic, and OpenAI bills no cache write. They go stale:
 ``[models."<id>"]`` tables in the config override any field (``config.model.ModelOverride``), and
-an unknown model gets the ``GENERIC`` limits and zero prices rather than a guess.
+an unknown model gets zero prices rather than a guess, with the limits of its family when its
+provider is a hosted one (``FAMILY_LIMITS``: every Claude model has a 200k window) and the
+``GENERIC`` limits otherwise (a local model).
 
 A dated id (``claude-sonnet-4-5-20250929``) resolves to the longest registered prefix
 (``claude-sonnet-4-5``), so new snapshots of a known model need no new entry.
@@ -20,7 +22,7 @@ if TYPE_CHECKING:
 
     from arcan_core.config.model import ModelOverride
 
-__all__ = ["GENERIC", "MODELS", "known_models", "model_info"]
+__all__ = ["FAMILY_LIMITS", "GENERIC", "MODELS", "known_models", "model_info"]
 
 
 def _anthropic(
@@ -101,6 +103,19 @@ MODELS: dict[str, ModelInfo] = {entry.id: entry for entry in _ENTRIES}
 GENERIC = ModelInfo(id="generic", provider="local", context_window=32_768, max_output_tokens=4096)
 """Limits assumed for a model the registry does not know (a local model, a new release)."""
 
+FAMILY_LIMITS: dict[str, ModelInfo] = {
+    "anthropic": ModelInfo(
+        id="claude", provider="anthropic", context_window=200_000, max_output_tokens=32_000
+    ),
+    "openai": ModelInfo(
+        id="gpt", provider="openai", context_window=128_000, max_output_tokens=16_384
+    ),
+}
+"""Limits assumed for a model of a hosted family that the registry does not know yet (a release
+newer than this table). The generic 32k window and 4k output would cap its replies at 4k tokens
+and compact at a sixth of its real window; these are the smallest limits of the family's current
+models. Prices stay zero: a guessed price would be a wrong bill."""
+
 _FAMILY: dict[str, str] = {
     "openai": "openai",
     "openai-chat": "openai",
@@ -122,9 +137,11 @@ def model_info(
 ) -> ModelInfo:
     """Return what arcan knows of ``model`` on ``provider``, with config overrides applied."""
     found = _lookup(model)
-    if found is None or _FAMILY.get(provider) != found.provider:
+    family = _FAMILY.get(provider)
+    if found is None or family != found.provider:
         # Through a local server a model id like "gpt-4o" is somebody's weights, not a bill.
-        base = GENERIC.model_copy(update={"id": model, "provider": provider})
+        limits = FAMILY_LIMITS.get(family, GENERIC) if family else GENERIC
+        base = limits.model_copy(update={"id": model, "provider": provider})
     else:
         base = found.model_copy(update={"id": model, "provider": provider})
     override = (overrides or {}).get(model)
