@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -76,3 +78,23 @@ def test_the_prompt_path_loads_neither_textual_nor_the_core() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+def test_prompts_piped_into_arcan_shell_run_without_a_terminal_warning(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCAN_")}
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name)
+    env["NO_COLOR"] = "1"
+    arcan = Path(sys.executable).with_name("arcan")
+    done = subprocess.run(
+        [str(arcan), "-C", str(tmp_path), "shell", "--provider", "scripted", "--mode", "plan"],
+        input="/cost\n/quit\n",
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "output tokens" in done.stdout  # /cost answered: the piped lines were read
+    assert "not a terminal" not in done.stderr

@@ -53,6 +53,29 @@ __all__ = ["ShellSession"]
 Predicate: TypeAlias = "Callable[[EventMsg], bool]"
 
 
+def _stdin_input() -> Input:
+    """prompt-toolkit's input on stdin, without its warning when stdin is a pipe.
+
+    Piped prompts (``arcan shell < tasks.txt``) are supported, so prompt-toolkit's
+    "Warning: Input is not a terminal" line would only be noise on stderr.
+    """
+    import io  # noqa: PLC0415
+
+    from prompt_toolkit.input import create_input  # noqa: PLC0415
+
+    if _stdin_is_terminal():
+        return create_input()
+    with contextlib.redirect_stderr(io.StringIO()):
+        return create_input()
+
+
+def _stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 class ShellSession:
     """The line-mode front-end over one core at a time.
 
@@ -96,9 +119,7 @@ class ShellSession:
         if colour is None:
             colour = interactive and colour_enabled(self._out)
         if pt_input is None:
-            from prompt_toolkit.input import create_input  # noqa: PLC0415
-
-            pt_input = create_input()
+            pt_input = _stdin_input()
         self._input = pt_input
         self.state = ShellState()
         self._registry = registry or default_registry()
