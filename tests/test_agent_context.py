@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from arcan_core.agent.compaction import SUMMARY_PREFIX, choose_split
-from arcan_core.agent.conversation import IncrementalRepair, repair
+from arcan_core.agent.conversation import IncrementalRepair, repair, view_message
 from arcan_core.agent.session import open_core
 from arcan_core.protocol.events import ContextCompacted, TurnFinished
 from arcan_core.protocol.messages import (
@@ -101,6 +101,9 @@ def test_repair_always_yields_a_valid_conversation(messages: list[Message]) -> N
 
 _turn = st.one_of(
     st.just([user("q"), assistant("a")]),
+    st.just(
+        [user("q"), Message(role="assistant", content=(TextBlock(text="cut"),), incomplete=True)]
+    ),
     st.just([user("q"), assistant("", "c1"), results("c1"), assistant("done")]),
     st.just([user("q"), assistant("x", "c1", "c2"), results("c2")]),
     st.just([assistant("stray")]),
@@ -113,7 +116,7 @@ _turn = st.one_of(
 def test_incremental_repair_equals_full_repair_as_the_conversation_grows(
     turns: list[list[Message]],
 ) -> None:
-    incremental = IncrementalRepair()
+    incremental = IncrementalRepair(view_message)
     messages: list[Message] = []
     for turn in turns:
         messages += turn
@@ -121,6 +124,8 @@ def test_incremental_repair_equals_full_repair_as_the_conversation_grows(
         full = repair(messages)
         assert fast.messages == full.messages
         assert bool(fast.notes) == bool(full.notes)
+        if not full.notes:
+            assert incremental.view == tuple(map(view_message, full.messages))
         if full.notes:  # the loop keeps a repaired conversation, as it does in the core
             messages = list(full.messages)
 

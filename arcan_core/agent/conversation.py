@@ -30,11 +30,37 @@ from arcan_core.protocol.messages import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
-__all__ = ["INTERRUPTED_RESULT", "IncrementalRepair", "Repair", "interrupted_results", "repair"]
+__all__ = [
+    "INTERRUPTED_NOTE",
+    "INTERRUPTED_RESULT",
+    "IncrementalRepair",
+    "Repair",
+    "interrupted_results",
+    "repair",
+    "view_message",
+]
 
 INTERRUPTED_RESULT = "The call was interrupted before it finished; its effects are unknown."
+INTERRUPTED_NOTE = "[This reply was cut short and is incomplete.]"
+
+
+def view_message(message: Message) -> Message:
+    """Return ``message`` as a provider should receive it.
+
+    An incomplete assistant reply is sent with a note saying it was cut, without unsigned
+    thinking (providers refuse thinking they cannot verify).
+    """
+    if not (message.incomplete and message.role == "assistant"):
+        return message
+    kept: list[ContentBlock] = [
+        block
+        for block in message.content
+        if not (isinstance(block, ThinkingBlock) and not block.signature and not block.redacted)
+    ]
+    kept.append(TextBlock(text=INTERRUPTED_NOTE))
+    return Message(role="assistant", content=tuple(kept))
 
 
 @dataclass(frozen=True)
@@ -131,14 +157,14 @@ def _pair_results(messages: list[Message], notes: list[str]) -> list[Message]:
     return out
 
 
-def _pass(messages: Sequence[Message], notes: list[str]) -> list[Message]:
+def _pass(messages: Sequence[Message], notes: list[str], *, leading: bool) -> list[Message]:
     work: list[Message] = []
     for message in messages:
         if any(_has_payload(block) for block in message.content):
             work.append(message)
         else:
             notes.append(f"dropped an empty {message.role} message")
-    while work and work[0].role != "user":
+    while leading and work and work[0].role != "user":
         notes.append("dropped an assistant message that came before any user message")
         work.pop(0)
     work = _merge(work)
@@ -146,51 +172,46 @@ def _pass(messages: Sequence[Message], notes: list[str]) -> list[Message]:
     return _merge(work)
 
 
-def repair(messages: Sequence[Message]) -> Repair:
-    """Return ``messages`` made valid for any provider, with a note per fix."""
+def repair(messages: Sequence[Message], *, leading: bool = True) -> Repair:
+    """Return ``messages`` made valid for any provider, with a note per fix.
+
+    ``leading=False`` repairs a continuation (the part after a cut), which may start with an
+    assistant message.
+    """
     notes: list[str] = []
     work = list(messages)
     # A fix can expose another (dropping a stray result can leave an assistant message first),
     # so passes repeat until one changes nothing; each pass only removes or answers, so it ends.
     for _ in range(len(work) + 2):
-        fixed = _pass(work, notes)
+        fixed = _pass(work, notes, leading=leading)
         if fixed == work:
             break
         work = fixed
     return Repair(messages=tuple(work), notes=tuple(notes))
 
 
-def _is_prompt(message: Message) -> bool:
-    return (
-        message.role == "user"
-        and not any(isinstance(block, ToolResultBlock) for block in message.content)
-        and any(_has_payload(block) for block in message.content)
-    )
-
-
-def _is_final_reply(message: Message) -> bool:
-    return (
-        message.role == "assistant"
-        and not message.tool_uses()
-        and any(_has_payload(block) for block in message.content)
-    )
-
-
 class IncrementalRepair:
     """``repair`` for a conversation that mostly grows at the end, in time linear in the tail.
 
-    A prompt that follows a final reply (no tool calls) is a safe cut: no call, result or merge
-    crosses it, so the repair of the whole is the repair of the part before it followed by the
-    repair of the part after it. The part before the last safe cut is repaired once and kept;
-    each call repairs only what came after. The cache is keyed on the identity of the first
-    message and of the message before the cut, so compaction or any rewrite starts afresh.
+    Where a user message is followed by an assistant message, no call, result or merge crosses
+    the boundary; if the part before it needs no fix, the repair of the whole is that part
+    followed by the repair of the rest (as a continuation). The part before the last such cut is
+    repaired once and kept, so each call repairs only the last step or two. The cache is keyed on
+    the identity of the first message and of the message before the cut, so compaction or any
+    rewrite starts afresh.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, view: Callable[[Message], Message] | None = None) -> None:
+        """Optionally take ``view``, a per-message transform kept with the cache (see ``view``)."""
         self._boundary = 0
         self._prefix: tuple[Message, ...] = ()
+        self._prefix_view: tuple[Message, ...] = ()
         self._first: Message | None = None
         self._anchor: Message | None = None
+        self._view = view
+        self.view: tuple[Message, ...] = ()
+        """After a call that found nothing broken: the result with ``view`` applied to each
+        message (the prefix's part cached), so a request view costs no more than the repair."""
 
     def __call__(self, messages: Sequence[Message]) -> Repair:
         """Return what ``repair(messages)`` returns."""
@@ -199,19 +220,33 @@ class IncrementalRepair:
             0 < k < len(messages) and messages[0] is self._first and messages[k - 1] is self._anchor
         )
         prefix: tuple[Message, ...] = self._prefix if cached else ()
+        prefix_view: tuple[Message, ...] = self._prefix_view if cached else ()
         if not cached:
             k = 0
-        tail = repair(messages[k:])
+        tail = repair(messages[k:], leading=not k)
         if tail.notes:
             self._boundary = 0
+            self.view = ()
             return repair(messages) if k else tail
-        self._advance(messages, k, prefix)
+        self.view = prefix_view + self._apply(tail.messages)
+        self._advance(messages, k, prefix, prefix_view)
         return Repair(messages=prefix + tail.messages)
 
-    def _advance(self, messages: Sequence[Message], k: int, prefix: tuple[Message, ...]) -> None:
+    def _apply(self, messages: tuple[Message, ...]) -> tuple[Message, ...]:
+        return messages if self._view is None else tuple(map(self._view, messages))
+
+    def _advance(
+        self,
+        messages: Sequence[Message],
+        k: int,
+        prefix: tuple[Message, ...],
+        prefix_view: tuple[Message, ...],
+    ) -> None:
         for j in range(len(messages) - 1, k, -1):
-            if _is_prompt(messages[j]) and _is_final_reply(messages[j - 1]):
-                self._prefix = prefix + repair(messages[k:j]).messages
+            if messages[j].role == "assistant" and messages[j - 1].role == "user":
+                added = repair(messages[k:j], leading=not k).messages
+                self._prefix = prefix + added
+                self._prefix_view = prefix_view + self._apply(added)
                 self._boundary = j
                 self._first = messages[0]
                 self._anchor = messages[j - 1]

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from arcan_core.agent.bus import is_delta
 from arcan_core.agent.compaction import compact
-from arcan_core.agent.conversation import interrupted_results
+from arcan_core.agent.conversation import INTERRUPTED_NOTE, interrupted_results, view_message
 from arcan_core.agent.state import estimate_tokens
 from arcan_core.agent.supervisor import PROCEED, Directive, StepReport, SupervisorContext
 from arcan_core.errors import ArcanError, ContextTooLongError, ProviderError, StoreError
@@ -81,7 +81,6 @@ MODE_STRICTNESS: dict[ApprovalMode, int] = {"full-auto": 0, "auto-edit": 1, "ask
 """Approval modes from the most permissive to the strictest."""
 
 INTERRUPTED_CALL = "Interrupted by the user before the call finished."
-INTERRUPTED_NOTE = "[This reply was cut short and is incomplete.]"
 FAILED_CALL = "The call was cut off by an internal error in arcan; its effects are unknown."
 
 
@@ -184,23 +183,9 @@ def _args(raw: str) -> dict[str, Any]:
     return parsed if isinstance(parsed, dict) else {}
 
 
-def _cut_view(message: Message) -> Message:
-    kept = [
-        block
-        for block in message.content
-        if not (isinstance(block, ThinkingBlock) and not block.signature and not block.redacted)
-    ]
-    kept.append(TextBlock(text=INTERRUPTED_NOTE))
-    return Message(role="assistant", content=tuple(kept))
-
-
 def request_view(messages: Sequence[Message]) -> tuple[Message, ...]:
-    """Return the conversation as a provider should receive it.
-
-    An incomplete assistant reply is sent with a note saying so, without unsigned thinking
-    (providers refuse thinking they cannot verify).
-    """
-    return tuple(_cut_view(m) if m.incomplete and m.role == "assistant" else m for m in messages)
+    """Return the conversation as a provider should receive it (see ``view_message``)."""
+    return tuple(map(view_message, messages))
 
 
 @dataclass
@@ -414,7 +399,9 @@ class Turn:
         return ProviderRequest(
             model=self.parts.model.id,
             system=self.parts.system_prompt,
-            messages=request_view(fixed.messages),
+            messages=self.state.repairer.view
+            if not fixed.changed
+            else request_view(fixed.messages),
             tools=tools,
             max_output_tokens=self._output_budget(),
             thinking_budget=settings.thinking_budget,

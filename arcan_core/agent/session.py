@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from arcan_core.agent.approvals import HeadlessAsker, InteractiveAsker
 from arcan_core.agent.bus import EventBus, is_delta
 from arcan_core.agent.checkpoints import Checkpoints
-from arcan_core.agent.conversation import IncrementalRepair, repair
+from arcan_core.agent.conversation import IncrementalRepair, repair, view_message
 from arcan_core.agent.daemon import CoreDaemon
 from arcan_core.agent.fork import fork_session
 from arcan_core.agent.lifecycle import AgentBuilder
@@ -478,7 +478,7 @@ class _Rewinder:
         state.turns = rebuilt.turns
         state.last_context_tokens = rebuilt.context_tokens
         state.messages_at_last_request = len(state.messages)
-        state.repairer = IncrementalRepair()
+        state.repairer = IncrementalRepair(view_message)
         self._parts.session_id = writer.session_id
         if self._parts.checkpoints is not None:
             checkpoints = Checkpoints(self._workspace, paths.checkpoints_dir, writer.session_id)

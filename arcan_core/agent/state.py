@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from arcan_core.agent.checkpoints import Checkpoints
-from arcan_core.agent.conversation import IncrementalRepair
+from arcan_core.agent.conversation import IncrementalRepair, view_message
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.protocol.messages import Message, Usage
 from arcan_core.protocol.operations import ApprovalMode
@@ -113,7 +113,7 @@ class AgentState:
     turns: int = 0
     sub_agents: ChargeSource | None = None
     """Sub-agents whose spending the running task absorbs after each tool batch."""
-    repairer: IncrementalRepair = field(default_factory=IncrementalRepair)
+    repairer: IncrementalRepair = field(default_factory=lambda: IncrementalRepair(view_message))
     """Repairs the conversation before each request in time linear in the current task."""
 
     def context_estimate(self, base_tokens: int) -> int:
