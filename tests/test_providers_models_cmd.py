@@ -70,4 +70,6 @@ def test_missing_key_says_what_to_do(tmp_path: Path, capsys: pytest.CaptureFixtu
         code = main(argv)
         assert server.requests == []
     assert code == 1
-    assert "ANTHROPIC_API_KEY" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "ANTHROPIC_API_KEY" in err
+    assert "arcan models --offline" in err

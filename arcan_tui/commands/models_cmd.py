@@ -81,6 +81,7 @@ def collect(config: ArcanConfig, *, offline: bool) -> tuple[str, list[tuple[Mode
         ConfigError: no provider is configured or detectable.
         ProviderError: the provider could not list its models.
     """
+    from arcan_core.errors import AuthError  # noqa: PLC0415
     from arcan_core.providers.models import known_models, model_info  # noqa: PLC0415
     from arcan_core.providers.registry import create_provider, settings_for  # noqa: PLC0415
 
@@ -88,7 +89,17 @@ def collect(config: ArcanConfig, *, offline: bool) -> tuple[str, list[tuple[Mode
     provider = create_provider(settings)
     name = provider.name
     registry = [info.id for info in known_models(name)]
-    ids = registry if offline else asyncio.run(_listed(provider))
+    try:
+        ids = registry if offline else asyncio.run(_listed(provider))
+    except AuthError as error:
+        if settings.api_key:
+            raise  # a rejected key: the provider's own message says what to check
+        # No key at all: the registry's models can still be listed, so say how.
+        raise AuthError(
+            error.message,
+            hint=f"{error.hint or 'set the API key'}; `arcan models --offline` lists the "
+            "models arcan knows without asking the provider",
+        ) from error
     rows = []
     for model_id in ids:
         info = model_info(name, model_id, config.models)
