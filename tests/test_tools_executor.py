@@ -140,14 +140,17 @@ _JSON = st.recursive(
 )
 
 
+_SHARED_REGISTRY = default_registry()
+
+
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture], max_examples=40)
 @given(
-    name=st.sampled_from(default_registry().names()),
+    name=st.sampled_from(_SHARED_REGISTRY.names()),
     payload=st.one_of(st.text(max_size=30), _JSON.map(json.dumps)),
 )
 def test_random_arguments_never_raise(workspace: Path, name: str, payload: str) -> None:
     # plan mode and a denying asker: whatever happens to validate cannot change anything.
-    executor = make(workspace, mode="plan")
+    executor = make(workspace, mode="plan", registry=_SHARED_REGISTRY)
     request = ToolCallRequest(call_id="r", name=name, arguments=payload)
     [outcome] = asyncio.run(executor.run_batch([request], emit=Recorder(), ask=Asker("deny")))
     assert outcome.call_id == "r"

@@ -58,10 +58,12 @@ class ToolValidator:
     __slots__ = ("_fast", "_model", "_optional", "_tool", "_validator")
 
     def __init__(self, tool_name: str, schema: dict[str, Any], model: type[BaseModel]) -> None:
-        Draft202012Validator.check_schema(schema)
+        self._fast = compile_schema(schema)
+        if self._fast is None:
+            # Only a schema outside the compiled subset (an MCP server's) needs the full check.
+            Draft202012Validator.check_schema(schema)
         self._tool = tool_name
         self._validator = Draft202012Validator(schema)
-        self._fast = compile_schema(schema)
         self._model = model
         required = set(schema.get("required", ()))
         self._optional = frozenset(schema.get("properties", {})) - required
@@ -189,32 +191,52 @@ def _compile(schema: Any) -> Check:  # noqa: PLR0912 - one branch per keyword
     for key, value in schema.items():
         if key in _IGNORED:
             continue
+        # Every keyword's value is checked for shape too: a schema that compiles is a valid
+        # schema, so only the ones that do not compile need jsonschema's (slow) check_schema.
         if key == "type":
-            names = [value] if isinstance(value, str) else list(value)
-            if any(n not in _TYPES for n in names):
+            names = [value] if isinstance(value, str) else _list_of(value, str)
+            if not names or any(n not in _TYPES for n in names):
                 raise _Unsupported
             checks.append(_type_check(names))
         elif key == "enum":
-            checks.append(_one_of_values(list(value)))
+            checks.append(_one_of_values(_list_of(value, object)))
         elif key == "const":
             checks.append(_one_of_values([value]))
         elif key == "properties":
+            if not isinstance(value, dict):
+                raise _Unsupported
             checks.append(_properties({name: _compile(sub) for name, sub in value.items()}))
         elif key == "required":
-            checks.append(_required(tuple(value)))
+            checks.append(_required(tuple(_list_of(value, str))))
         elif key == "additionalProperties":
             checks.append(_additional(schema, value))
         elif key == "items":
             checks.append(_items(_compile(value)))
         elif key in ("anyOf", "oneOf", "allOf"):
-            checks.append(_combinator(key, [_compile(sub) for sub in value]))
+            subs = _list_of(value, object)
+            if not subs:
+                raise _Unsupported
+            checks.append(_combinator(key, [_compile(sub) for sub in subs]))
         elif key in _BOUNDS:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise _Unsupported
+            if key.endswith(("Length", "Items")) and (not isinstance(value, int) or value < 0):
+                raise _Unsupported
             checks.append(_BOUNDS[key](value))
-        elif key == "pattern":
-            checks.append(_pattern(re.compile(value)))
+        elif key == "pattern" and isinstance(value, str):
+            try:
+                checks.append(_pattern(re.compile(value)))
+            except re.error as error:
+                raise _Unsupported from error
         else:
             raise _Unsupported
     return _all_of(checks)
+
+
+def _list_of(value: Any, kind: type) -> list[Any]:
+    if not isinstance(value, list) or not all(isinstance(item, kind) for item in value):
+        raise _Unsupported
+    return value
 
 
 def _always(value: Any) -> bool:

@@ -13,8 +13,6 @@ from typing import ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-from bs4 import BeautifulSoup
-from markdownify import MarkdownConverter
 from pydantic import BaseModel, ConfigDict, Field
 
 from arcan_core.errors import ToolError, ToolInputError
@@ -174,6 +172,10 @@ def _to_text(body: bytes, content_type: str, url: str) -> str:
     if kind in ("text/html", "application/xhtml+xml") or (
         not kind and "<html" in text[:500].lower()
     ):
+        # Imported here: the converter costs ~0.1 s to import and most sessions never fetch HTML.
+        from bs4 import BeautifulSoup  # noqa: PLC0415
+        from markdownify import MarkdownConverter  # noqa: PLC0415
+
         soup = BeautifulSoup(text, "html.parser")
         # markdownify keeps the text of tags it strips; a script's source is not page text.
         for tag in soup(_INVISIBLE):
