@@ -153,3 +153,11 @@ def test_importing_the_mcp_package_does_not_import_the_sdk() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_an_sse_server_is_disabled_with_the_reason(tmp_path: Path) -> None:
+    _write(tmp_path, {"mcpServers": {"old": {"type": "sse", "url": "https://x.test/sse"}}})
+    (spec,) = resolve_servers(tmp_path)
+    assert spec.problem == (
+        "uses the SSE transport, which arcan does not support; use streamable HTTP"
+    )

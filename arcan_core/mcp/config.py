@@ -83,6 +83,16 @@ class _JsonServer(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
     disabled: bool = False
 
+    def to_config(self) -> McpServerConfig:
+        return McpServerConfig(
+            command=self.command,
+            args=tuple(self.args),
+            env=self.env,
+            url=self.url,
+            headers=self.headers,
+            enabled=not self.disabled,
+        )
+
 
 class _JsonFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -114,16 +124,19 @@ def load_mcp_json(path: Path) -> dict[str, McpServerConfig]:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"])
         raise ConfigError(first["msg"], source=str(path), key=key) from error
+    return {name: entry.to_config() for name, entry in parsed.mcp_servers.items()}
+
+
+def _json_problems(path: Path) -> dict[str, str]:
+    """Declarations in ``.mcp.json`` that are valid for other agents but not for arcan."""
+    try:
+        parsed = _JsonFile.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError):
+        return {}  # load_mcp_json reports an unreadable file
     return {
-        name: McpServerConfig(
-            command=entry.command,
-            args=tuple(entry.args),
-            env=entry.env,
-            url=entry.url,
-            headers=entry.headers,
-            enabled=not entry.disabled,
-        )
+        name: "uses the SSE transport, which arcan does not support; use streamable HTTP"
         for name, entry in parsed.mcp_servers.items()
+        if entry.type == "sse"
     }
 
 
@@ -189,8 +202,10 @@ def resolve_servers(
         ConfigError: ``.mcp.json`` is malformed.
     """
     env = os.environ if environ is None else environ
+    shared = load_mcp_json(workspace / MCP_JSON)
+    unsupported = _json_problems(workspace / MCP_JSON) if shared else {}
     merged: dict[str, tuple[McpServerConfig, Source]] = {
-        name: (server, ".mcp.json") for name, server in load_mcp_json(workspace / MCP_JSON).items()
+        name: (server, ".mcp.json") for name, server in shared.items()
     }
     for name, server in (config.mcp_servers if config else {}).items():
         if server.command is None and server.url is None and name in merged:
@@ -205,6 +220,8 @@ def resolve_servers(
     for name in sorted(merged):
         server, source = merged[name]
         expanded, problem = _expanded(server, env)
+        if source == ".mcp.json" and name in unsupported:
+            problem = unsupported[name]
         specs.append(
             ServerSpec(
                 name=name,
