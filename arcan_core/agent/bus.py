@@ -47,9 +47,10 @@ class Subscription:
     has drained.
     """
 
-    def __init__(self, bus: EventBus, limit: int) -> None:
+    def __init__(self, bus: EventBus, limit: int, *, deltas: bool = True) -> None:
         self._bus = bus
         self._limit = limit
+        self._deltas = deltas
         self._queue: deque[Event] = deque()
         self._wake = asyncio.Event()
         self._closed = False
@@ -57,6 +58,8 @@ class Subscription:
         """How many deltas this subscriber lost by falling behind."""
 
     def _offer(self, event: Event) -> None:
+        if not self._deltas and is_delta(event.msg):
+            return
         if len(self._queue) >= self._limit:
             if is_delta(event.msg):
                 self.dropped += 1
@@ -158,9 +161,13 @@ class EventBus:
         for subscription in self._subscriptions:
             subscription._offer(event)
 
-    def subscribe(self, *, replay: bool = False) -> Subscription:
-        """Return a new subscription; with ``replay``, the past records are queued first."""
-        subscription = Subscription(self, self._queue_limit)
+    def subscribe(self, *, replay: bool = False, deltas: bool = True) -> Subscription:
+        """Return a new subscription; with ``replay``, the past records are queued first.
+
+        ``deltas=False`` leaves display fragments out (a consumer that only needs records, like
+        ``arcan exec``, is then not woken for every token).
+        """
+        subscription = Subscription(self, self._queue_limit, deltas=deltas)
         if replay:
             subscription._queue.extend(self._history)
         if self._closed:

@@ -103,9 +103,9 @@ class CoreDaemon:
         self._queue.put_nowait(Submission(id=submission_id, op=op))
         return submission_id
 
-    def subscribe(self, *, replay: bool = False) -> AsyncIterator[Event]:
+    def subscribe(self, *, replay: bool = False, deltas: bool = True) -> AsyncIterator[Event]:
         """Return a new subscription (see ``EventBus.subscribe``)."""
-        return self._bus.subscribe(replay=replay)
+        return self._bus.subscribe(replay=replay, deltas=deltas)
 
     async def wait_closed(self) -> None:
         """Wait until the core task ended and the log was closed."""

@@ -114,7 +114,8 @@ async def _drive(
     if harness is not None:
         await harness.start()
     core = await open_core(options)
-    events = core.subscribe()
+    # The printer shows records only (the answer once, tool lines, the JSON of the log).
+    events = core.subscribe(deltas=False)
     interrupted = False
 
     def on_sigint() -> None:
