@@ -246,3 +246,10 @@ def test_schemas_outside_the_subset_fall_back_to_jsonschema() -> None:
     validator = ToolValidator("odd", {"type": "object", "dependentRequired": {"a": ["b"]}}, _Demo)
     with pytest.raises(ToolInputError, match="'b' is a dependency of 'a'"):
         validator.parse('{"a": 1}')
+
+
+def test_an_invalid_outside_schema_is_a_tool_error() -> None:
+    with pytest.raises(ToolError, match="not valid JSON Schema"):
+        ToolValidator("mcp_tool", {"type": "object", "properties": {"a": {"type": "strin"}}}, _Demo)
+    with pytest.raises(ToolError, match="not valid JSON Schema"):
+        ToolValidator("mcp_tool", {"type": "object", "properties": {"a": {"maxLength": -1}}}, _Demo)

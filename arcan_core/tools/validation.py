@@ -21,15 +21,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import best_match
+from jsonschema.exceptions import SchemaError, best_match
 from pydantic import BaseModel, ValidationError
 
-from arcan_core.errors import ToolInputError
+from arcan_core.errors import ToolError, ToolInputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from jsonschema.exceptions import ValidationError as SchemaError
+    from jsonschema.exceptions import ValidationError as SchemaViolation
 
 __all__ = ["MAX_REPORTED_ERRORS", "ToolValidator", "compile_schema", "json_path"]
 
@@ -61,7 +61,13 @@ class ToolValidator:
         self._fast = compile_schema(schema)
         if self._fast is None:
             # Only a schema outside the compiled subset (an MCP server's) needs the full check.
-            Draft202012Validator.check_schema(schema)
+            try:
+                Draft202012Validator.check_schema(schema)
+            except SchemaError as error:
+                raise ToolError(
+                    f"the input schema of {tool_name} is not valid JSON Schema: {error.message}",
+                    hint="fix the tool's schema (for an MCP tool, its server's)",
+                ) from error
         self._tool = tool_name
         self._validator = Draft202012Validator(schema)
         self._model = model
@@ -114,7 +120,7 @@ class ToolValidator:
             )
         return data
 
-    def _schema_error(self, errors: Iterable[SchemaError]) -> ToolInputError:
+    def _schema_error(self, errors: Iterable[SchemaViolation]) -> ToolInputError:
         found = sorted(errors, key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
         best = best_match(found)
         ordered = [best, *(e for e in found if e is not best)] if best is not None else found
