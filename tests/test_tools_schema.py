@@ -253,3 +253,33 @@ def test_an_invalid_outside_schema_is_a_tool_error() -> None:
         ToolValidator("mcp_tool", {"type": "object", "properties": {"a": {"type": "strin"}}}, _Demo)
     with pytest.raises(ToolError, match="not valid JSON Schema"):
         ToolValidator("mcp_tool", {"type": "object", "properties": {"a": {"maxLength": -1}}}, _Demo)
+
+
+def test_a_tool_with_its_own_schema_is_offered_and_validated_by_it() -> None:
+    class Loose(BaseModel):
+        model_config = ConfigDict(extra="allow")
+
+    class External(BUILTIN_TOOLS[-2]):  # type: ignore[misc, valid-type]
+        name = "external"
+        input_model = Loose
+        schema: dict[str, Any] = {  # noqa: RUF012 - a test's fixed schema
+            "type": "object",
+            "properties": {"q": {"type": "string"}},
+            "required": ["q"],
+        }
+
+        @classmethod
+        def input_schema(cls) -> dict[str, Any]:
+            return cls.schema
+
+        @classmethod
+        def validation_schema(cls) -> dict[str, Any]:
+            return cls.schema
+
+    registry = ToolRegistry([External])
+    [spec] = registry.specs()
+    assert spec.input_schema["properties"] == {"q": {"type": "string"}}
+    raw, _ = registry.validator("external").parse('{"q": "x", "extra": 1}')
+    assert raw == {"q": "x", "extra": 1}
+    with pytest.raises(ToolInputError, match="'q' is a required property"):
+        registry.validator("external").parse("{}")
