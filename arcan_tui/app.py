@@ -1,8 +1,9 @@
 """The Textual application: connects to a core, runs the chat screen, owns themes and quitting.
 
-``ArcanApp`` takes a ``connect`` coroutine function that returns a ``CoreHandle`` (the real core
-from ``arcan_tui.commands.tui_cmd``; a scripted double in tests). The prompt is usable before the
-core is ready: operations submitted early are held and sent once it connects. One worker reads the
+``ArcanApp`` takes a ``connect`` coroutine function that returns a ``Connection`` (the real core
+from ``arcan_tui.commands.tui_cmd``; a scripted double in tests). It is called after the first
+paint, so configuration, the protocol models and the core load while the prompt is already on
+screen: operations submitted early are held and sent once the core is ready. One worker reads the
 core's events and hands them to the ``EventRouter``; the app holds no agent logic.
 """
 
@@ -19,7 +20,6 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 
 from arcan_core.errors import ArcanError
-from arcan_tui.bridge import EventRouter
 from arcan_tui.theming import (
     DEFAULT_THEME,
     THEME_VARIABLE_DEFAULTS,
@@ -33,11 +33,11 @@ if TYPE_CHECKING:
 
     from textual.screen import Screen
 
-    from arcan_core.agent.api import CoreHandle
+    from arcan_core.agent.api import CoreHandle  # noqa: TC004 - dataclass annotation, not evaluated
     from arcan_core.protocol.operations import Operation
     from arcan_tui.screens.chat import ChatScreen
 
-__all__ = ["AppOptions", "ArcanApp", "ConnectRequest"]
+__all__ = ["AppOptions", "ArcanApp", "ConnectRequest", "Connection"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,18 @@ class ConnectRequest:
     provider: str | None = None
     resume: str | None = None
     fork: bool = False
+
+
+@dataclass(frozen=True)
+class Connection:
+    """What ``connect`` found: a running core and its labels, or that setup is needed first."""
+
+    core: CoreHandle | None
+    provider: str = ""
+    model: str = ""
+    mode: str | None = None
+    needs_setup: bool = False
+    """No provider is configured or detected: the first-run screen asks what to use."""
 
 
 @dataclass(frozen=True)
@@ -61,8 +73,6 @@ class AppOptions:
     model: str = ""
     mode: str = "ask"
     resume: str | None = None
-    needs_setup: bool = False
-    """No provider is configured: show the first-run screen before connecting."""
     user_config: Path | None = None
     """Where ``/theme`` is remembered; ``None`` means the default user config file."""
     theme_dirs: tuple[Path, ...] = ()
@@ -87,7 +97,7 @@ class ArcanApp(App[None]):
 
     def __init__(
         self,
-        connect: Callable[[ConnectRequest], Awaitable[CoreHandle]],
+        connect: Callable[[ConnectRequest], Awaitable[Connection]],
         options: AppOptions | None = None,
     ) -> None:
         super().__init__()
@@ -145,11 +155,6 @@ class ArcanApp(App[None]):
             self.notify(
                 "\n".join(self.theme_failures), title="theme files skipped", severity="warning"
             )
-        if self.options.needs_setup:
-            from arcan_tui.screens.first_run import FirstRunScreen  # noqa: PLC0415
-
-            self.push_screen(FirstRunScreen(self.options.project_dir), self._after_setup)
-            return
         self.start_core(ConnectRequest(resume=self.options.resume))
 
     def _after_setup(self, provider: str | None) -> None:
@@ -174,13 +179,30 @@ class ArcanApp(App[None]):
         if previous is not None:
             await self._close(previous)
         try:
-            core = await self._connect(request)
+            connection = await self._connect(request)
         except ArcanError as error:
+            if error.exit_code == 2:
+                # A usage or configuration error ends arcan as it would before the TUI started.
+                hint = f"\nhint: {error.hint}" if error.hint else ""
+                self.exit(return_code=2, message=f"arcan: {error.message}{hint}")
+                return
             chat.set_status(connecting=False, notice=error.message, notice_level="error")
             chat.say(error.message + (f"\nhint: {error.hint}" if error.hint else ""), "error")
             return
+        if connection.needs_setup or connection.core is None:
+            from arcan_tui.screens.first_run import FirstRunScreen  # noqa: PLC0415
+
+            chat.set_status(connecting=False)
+            self.push_screen(FirstRunScreen(self.options.project_dir), self._after_setup)
+            return
+        core = connection.core
         self.core = core
-        chat.set_status(connecting=False)
+        labels = {"provider": connection.provider, "model": connection.model}
+        chat.set_status(connecting=False, **{k: v for k, v in labels.items() if v})
+        if connection.mode is not None:
+            chat.set_status(mode=connection.mode)
+        from arcan_tui.bridge import EventRouter  # noqa: PLC0415 - the protocol loads after paint
+
         router = EventRouter(chat, live_since=datetime.now(UTC))
         chat.router = router
         pending, self._pending_ops = self._pending_ops, []

@@ -11,20 +11,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Literal, Protocol, get_args
 
-from arcan_core.protocol.operations import (
-    ApprovalMode,
-    Compact,
-    SetHarness,
-    SetMode,
-    SetModel,
-    Undo,
-)
 from arcan_tui.completion import Completion
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from arcan_core.protocol.operations import Operation
+    from arcan_core.protocol.operations import ApprovalMode, Operation
 
 __all__ = [
     "BUILTIN_COMMANDS",
@@ -129,6 +121,8 @@ class CompactCommand(SlashCommand):
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Ask the core to compact, with optional instructions."""
+        from arcan_core.protocol.operations import Compact  # noqa: PLC0415 - loads after paint
+
         context.submit(Compact(instructions=argument or None))
 
 
@@ -141,6 +135,8 @@ class ModelCommand(SlashCommand):
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Switch model (and provider when given as ``provider:model``)."""
+        from arcan_core.protocol.operations import SetModel  # noqa: PLC0415
+
         if not argument:
             context.say("usage: /model [provider:]model", "warning")
             return
@@ -157,12 +153,14 @@ class ModeCommand(SlashCommand):
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Change the approval mode."""
-        modes: tuple[ApprovalMode, ...] = get_args(ApprovalMode)
+        from arcan_core.protocol import operations  # noqa: PLC0415
+
+        modes: tuple[ApprovalMode, ...] = get_args(operations.ApprovalMode)
         mode = next((m for m in modes if m == argument), None)
         if mode is None:
             context.say(f"usage: /mode {' | '.join(modes)}", "warning")
             return
-        context.submit(SetMode(mode=mode))
+        context.submit(operations.SetMode(mode=mode))
 
 
 class HarnessCommand(SlashCommand):
@@ -174,6 +172,8 @@ class HarnessCommand(SlashCommand):
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Toggle the harness."""
+        from arcan_core.protocol.operations import SetHarness  # noqa: PLC0415
+
         values = {"on": True, "off": False}
         if argument not in values:
             context.say("usage: /harness on|off", "warning")
@@ -253,6 +253,8 @@ class UndoCommand(SlashCommand):
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Ask the core to undo."""
+        from arcan_core.protocol.operations import Undo  # noqa: PLC0415
+
         context.submit(Undo())
 
 

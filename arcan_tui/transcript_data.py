@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from arcan_core.protocol.events import ApprovalRequest, ToolDisplay
+if TYPE_CHECKING:
+    # Annotations only: the protocol's models load after the first paint.
+    from arcan_core.protocol.events import ApprovalRequest, ToolDisplay  # noqa: TC004
 
 __all__ = [
     "AssistantItem",

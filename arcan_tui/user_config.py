@@ -17,7 +17,7 @@ from arcan_core.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["remember_theme", "user_config_file"]
+__all__ = ["read_ui_preferences", "remember_theme", "user_config_file"]
 
 _TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
 _THEME_KEY = re.compile(r"^\s*theme\s*=")
@@ -82,3 +82,25 @@ def remember_theme(name: str, path: Path | None = None) -> Path:
     tmp.write_text(new_text, encoding="utf-8")
     tmp.replace(target)
     return target
+
+
+def read_ui_preferences(project_dir: Path, user_file: Path | None = None) -> dict[str, object]:
+    """Read the ``[ui]`` tables of the user and project config files, cheaply, for the first paint.
+
+    Only TOML parsing, no validation: the full configuration is loaded (and any error in it
+    reported) right after the first paint. The project file wins over the user file, as in the
+    full loader; an unreadable file contributes nothing here.
+    """
+    preferences: dict[str, object] = {}
+    for path in (user_file or user_config_file(), project_dir / ".arcan" / "config.toml"):
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("ui", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        if isinstance(table, dict):
+            preferences.update(
+                (key, value)
+                for key, value in table.items()
+                if key in ("theme", "show_thinking", "sensor_panel")
+            )
+    return preferences

@@ -568,15 +568,15 @@ async def test_quit_shuts_the_core_down(tmp_path: Path) -> None:
 async def test_ops_sent_before_the_core_connects_are_held(tmp_path: Path) -> None:
     import asyncio  # noqa: PLC0415
 
-    from arcan_tui.app import AppOptions, ArcanApp, ConnectRequest  # noqa: PLC0415
+    from arcan_tui.app import AppOptions, ArcanApp, Connection, ConnectRequest  # noqa: PLC0415
 
     core = ScriptedCore()
     gate = asyncio.Event()
 
-    async def slow_connect(request: ConnectRequest) -> ScriptedCore:
+    async def slow_connect(request: ConnectRequest) -> Connection:
         del request
         await gate.wait()
-        return core
+        return Connection(core, provider="anthropic", model="m1")
 
     project = tmp_path / "p"
     project.mkdir()
@@ -587,9 +587,10 @@ async def test_ops_sent_before_the_core_connects_are_held(tmp_path: Path) -> Non
         assert "connecting" in screen_text(app)
         assert core.ops == []
         gate.set()
-        await pilot.pause()
-        await pilot.pause()
+        await wait_until(pilot, lambda: bool(core.ops))
         assert core.ops == [SubmitPrompt(text="early")]
+        await pilot.pause()
+        assert "anthropic/m1" in screen_text(app)
 
 
 async def test_resume_replays_records_not_deltas_and_mounts_only_recent(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from arcan_core.protocol.events import Event, TurnStarted
 from arcan_core.protocol.operations import Rewind
 from arcan_core.protocol.records import SessionHeader
-from arcan_tui.app import ConnectRequest
+from arcan_tui.app import AppOptions, ArcanApp, Connection, ConnectRequest
 from arcan_tui.screens.first_run import FirstRunScreen
 from arcan_tui.screens.help import HelpScreen
 from arcan_tui.screens.sessions import PickedSession, SessionPicker, ago
@@ -17,6 +17,8 @@ from tests.tui_support import ScriptedCore, make_app, screen_text, settle, wait_
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 SIZE = (110, 34)
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -170,33 +172,47 @@ async def test_help_lists_keys_commands_and_custom(tmp_path: Path) -> None:
         assert not isinstance(app.screen, HelpScreen)
 
 
-async def test_first_run_offers_demo(tmp_path: Path, monkeypatch: object) -> None:
-    import pytest  # noqa: PLC0415
-
-    assert isinstance(monkeypatch, pytest.MonkeyPatch)
+async def test_first_run_offers_demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     core = ScriptedCore()
     requests: list[ConnectRequest] = []
-    app = make_app(core, tmp_path, needs_setup=True)
-    original = app._connect
 
-    async def recording(request: ConnectRequest) -> object:
+    async def connect(request: ConnectRequest) -> Connection:
         requests.append(request)
-        return await original(request)
+        # No provider configured: the first call finds nothing; the demo choice connects.
+        return Connection(core) if request.provider else Connection(None, needs_setup=True)
 
-    app._connect = recording  # type: ignore[assignment]
+    project = tmp_path / "project"
+    project.mkdir()
+    app = ArcanApp(connect, AppOptions(project_dir=project, history_root=tmp_path / "h"))
     async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, FirstRunScreen))
         await pilot.pause()
-        assert isinstance(app.screen, FirstRunScreen)
         text = screen_text(app)
         assert "No model provider is configured" in text
         assert "OPENAI_API_KEY" in text
         assert "sk-test" not in text  # names only, never values
         assert "try the built-in demo" in text
         await pilot.press("d")
-        await wait_until(pilot, lambda: bool(requests))
-        assert requests == [ConnectRequest(provider="scripted")]
+        await wait_until(pilot, lambda: len(requests) == 2)
+        assert requests[-1] == ConnectRequest(provider="scripted")
+        await wait_until(pilot, lambda: app.core is core)
+
+
+async def test_config_error_after_paint_exits_with_code_2(tmp_path: Path) -> None:
+    from arcan_core.errors import ConfigError  # noqa: PLC0415
+
+    async def connect(request: ConnectRequest) -> Connection:
+        del request
+        raise ConfigError("bad value for mode", hint="use one of plan, ask")
+
+    project = tmp_path / "project"
+    project.mkdir()
+    app = ArcanApp(connect, AppOptions(project_dir=project, history_root=tmp_path / "h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+    assert app.return_code == 2
 
 
 async def test_theme_switch_is_remembered(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from arcan_core.protocol.events import Event, EventMsg
 from arcan_core.protocol.operations import Operation, Shutdown
-from arcan_tui.app import AppOptions, ArcanApp, ConnectRequest
+from arcan_tui.app import AppOptions, ArcanApp, Connection, ConnectRequest
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
@@ -76,9 +76,9 @@ def make_app(
 ) -> ArcanApp:
     """Build the real app around ``core``, with every user path under ``tmp_path``."""
 
-    async def connect(request: ConnectRequest) -> ScriptedCore:
+    async def connect(request: ConnectRequest) -> Connection:
         del request
-        return core
+        return Connection(core)
 
     project_dir = project or tmp_path / "project"
     project_dir.mkdir(exist_ok=True)

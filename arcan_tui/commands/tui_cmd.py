@@ -1,8 +1,9 @@
 """Plain ``arcan``: the Textual TUI in the project (``--continue``, ``--resume ID``).
 
-Only the configuration is resolved before the app starts (fast: a few small TOML files). The core
-itself is imported and opened inside the running app, after the first paint, so the prompt is on
-screen quickly; Textual is imported only in ``run``.
+Before the first paint only the ``[ui]`` preferences are read (plain TOML). Everything heavier (the
+validated configuration, the protocol models, provider detection, the store and the core) loads in
+``connect``, which the app calls once the prompt is on screen; a configuration error then ends the
+app with the usual one-line message and exit code 2.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ if TYPE_CHECKING:
     import argparse
     from pathlib import Path
 
-    from arcan_core.agent.api import CoreHandle
-    from arcan_core.config.model import ArcanConfig
-    from arcan_tui.app import ConnectRequest
+    from arcan_tui.app import Connection, ConnectRequest
 
 HELP = "open the interactive TUI"
 
@@ -25,63 +24,56 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     del parser
 
 
-def _resume_target(args: argparse.Namespace, project: Path) -> str | None:
-    from arcan_core.errors import SessionNotFoundError  # noqa: PLC0415
-    from arcan_core.store.index import latest_session, resolve_session_id  # noqa: PLC0415
-
-    if getattr(args, "continue_", False):
-        latest = latest_session(project)
-        if latest is None:
-            raise SessionNotFoundError(
-                "there is no session to continue in this project", hint="run arcan to start one"
-            )
-        return latest
-    resume: str | None = getattr(args, "resume", None)
-    return resolve_session_id(project, resume) if resume else None
-
-
-async def open_core_for(config: ArcanConfig, project: Path, request: ConnectRequest) -> CoreHandle:
-    """Open the real core for the TUI: interactive approvals, the session ``request`` names."""
+async def connect_core(
+    args: argparse.Namespace, project: Path, request: ConnectRequest
+) -> Connection:
+    """Load the configuration and open the real core for ``request`` (after the first paint)."""
     from arcan_core.agent.session import CoreOptions, open_core  # noqa: PLC0415
+    from arcan_core.config import load_config  # noqa: PLC0415
+    from arcan_core.providers.registry import detect_provider  # noqa: PLC0415
+    from arcan_tui.app import Connection  # noqa: PLC0415
+    from arcan_tui.cli import config_flags  # noqa: PLC0415 - the cli imports us
 
-    if request.provider is not None:
-        config = config.model_copy(update={"provider": request.provider})
+    config = load_config(project, flags=config_flags(args)).config
+    provider = request.provider or config.provider or detect_provider()
+    if provider is None:
+        return Connection(None, needs_setup=True)
+    config = config.model_copy(update={"provider": provider})
+    resume = request.resume or ("continue" if getattr(args, "continue_", False) else None)
+    resume = resume or getattr(args, "resume", None)
     options = CoreOptions(
         project_dir=project,
         config=config,
-        resume=request.resume or "new",
+        resume=resume or "new",
         fork=request.fork,
         interactive=True,
     )
-    return await open_core(options)
+    core = await open_core(options)
+    return Connection(core, provider=provider, model=config.model or "", mode=config.mode)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Resolve the configuration, then run the TUI until the user quits."""
-    from arcan_core.config import load_config  # noqa: PLC0415
-    from arcan_core.providers.registry import detect_provider  # noqa: PLC0415
-    from arcan_tui.cli import config_flags, project_dir  # noqa: PLC0415 - the cli imports us
+    """Run the TUI until the user quits; return its exit code."""
+    from arcan_tui.cli import project_dir  # noqa: PLC0415 - the cli imports us
 
     project = project_dir(args)
-    config = load_config(project, flags=config_flags(args)).config
-    resume = _resume_target(args, project)
-    provider = config.provider or detect_provider()
 
-    from arcan_tui.app import AppOptions, ArcanApp  # noqa: PLC0415
+    from arcan_tui.app import AppOptions, ArcanApp  # noqa: PLC0415 - Textual loads only here
+    from arcan_tui.user_config import read_ui_preferences  # noqa: PLC0415
 
-    async def connect(request: ConnectRequest) -> CoreHandle:
-        return await open_core_for(config, project, request)
+    ui = read_ui_preferences(project)
+
+    async def connect(request: ConnectRequest) -> Connection:
+        return await connect_core(args, project, request)
 
     options = AppOptions(
         project_dir=project,
-        theme=config.ui.theme,
-        show_thinking=config.ui.show_thinking,
-        sensor_panel=config.ui.sensor_panel,
-        provider=provider or "",
-        model=config.model or "",
-        mode=config.mode,
-        resume=resume,
-        needs_setup=provider is None,
+        theme=str(ui.get("theme", "arcan-dark")),
+        show_thinking=bool(ui.get("show_thinking", True)),
+        sensor_panel=bool(ui.get("sensor_panel", True)),
+        provider=getattr(args, "provider", None) or "",
+        model=getattr(args, "model", None) or "",
     )
-    ArcanApp(connect, options).run()
-    return 0
+    app = ArcanApp(connect, options)
+    app.run()
+    return app.return_code or 0

@@ -23,8 +23,6 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 
 from arcan_core.errors import ArcanError
-from arcan_core.protocol.messages import ImageBlock
-from arcan_core.protocol.operations import AnswerApproval, Interrupt, SubmitPrompt
 from arcan_tui.completion import PathCompleter
 from arcan_tui.history import PromptHistory
 from arcan_tui.path_index import IMAGE_SUFFIXES, scan_project
@@ -40,6 +38,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
 
     from arcan_core.protocol import events as ev
+    from arcan_core.protocol.messages import ImageBlock
     from arcan_core.protocol.operations import Operation
     from arcan_tui.app import AppOptions, ArcanApp
     from arcan_tui.bridge import EventRouter
@@ -169,6 +168,8 @@ class ChatScreen(Screen[None]):
     def on_approval_panel_answered(self, event: ApprovalPanel.Answered) -> None:
         """Send the answer to the core."""
         event.stop()
+        from arcan_core.protocol.operations import AnswerApproval  # noqa: PLC0415
+
         self.submit(
             AnswerApproval(
                 call_id=event.call_id,
@@ -211,6 +212,8 @@ class ChatScreen(Screen[None]):
 
     def send_prompt(self, text: str) -> None:
         """Send a prompt, with attached images and any ``!command`` output waiting for it."""
+        from arcan_core.protocol.operations import SubmitPrompt  # noqa: PLC0415
+
         images = self._images_in(text)
         if self._shell_context:
             text = "\n\n".join([*self._shell_context, text])
@@ -218,6 +221,8 @@ class ChatScreen(Screen[None]):
         self.submit(SubmitPrompt(text=text, images=images))
 
     def _images_in(self, text: str) -> tuple[ImageBlock, ...]:
+        from arcan_core.protocol.messages import ImageBlock  # noqa: PLC0415
+
         images: list[ImageBlock] = []
         for word in text.split():
             if not word.startswith("@"):
@@ -364,6 +369,8 @@ class ChatScreen(Screen[None]):
         if self.approvals.cancel_reason():
             return
         if self.router is not None and self.router.busy:
+            from arcan_core.protocol.operations import Interrupt  # noqa: PLC0415
+
             self.submit(Interrupt())
 
     def action_help(self) -> None:

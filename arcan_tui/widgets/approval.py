@@ -19,16 +19,15 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from arcan_core.protocol.events import ApprovalRequest
-from arcan_core.protocol.operations import (
-    ApprovalDecision,
-    ApprovalScope,
-)
 from arcan_tui.widgets.render import clip_lines, render_diff
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.timer import Timer
+
+    # Annotations only (dataclass fields are not evaluated): the protocol loads after paint.
+    from arcan_core.protocol.events import ApprovalRequest  # noqa: TC004
+    from arcan_core.protocol.operations import ApprovalDecision, ApprovalScope  # noqa: TC004
 
 
 __all__ = ["ApprovalPanel", "PendingApproval"]

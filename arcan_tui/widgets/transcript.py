@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["EarlierBanner", "Transcript"]
 
-FLUSH_INTERVAL = 0.08
+FLUSH_INTERVAL = 0.1
 """Seconds between syncs of changed blocks while something streams (50-100 ms is the sweet spot)."""
 
 
