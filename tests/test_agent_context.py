@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from hypothesis import given
@@ -11,13 +12,14 @@ from arcan_core.agent.compaction import SUMMARY_PREFIX, choose_split
 from arcan_core.agent.conversation import IncrementalRepair, repair, view_message
 from arcan_core.agent.session import open_core
 from arcan_core.protocol.events import ContextCompacted, TurnFinished
+from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.protocol.messages import (
     Message,
     TextBlock,
     ToolResultBlock,
     ToolUseBlock,
 )
-from arcan_core.protocol.operations import Compact, Shutdown, SubmitPrompt
+from arcan_core.protocol.operations import Compact, Interrupt, Shutdown, SubmitPrompt
 from arcan_core.providers.base import ModelInfo, ProviderRequest, ProviderSettings
 from arcan_core.providers.scripted import Script, ScriptedProvider
 from arcan_core.store import load_session, rebuild
@@ -306,5 +308,44 @@ async def test_context_too_long_compacts_and_retries_once(tmp_path: Path) -> Non
     assert of_type(seen, ContextCompacted)
     assert of_type(seen, TurnFinished)[0].stop_reason == "end_turn"
     assert core.messages[-1].text() == "after compaction"
+    core.submit(Shutdown())
+    await core.wait_closed()
+
+
+class BlockingSummary(Recording):
+    """Summary requests wait until cancelled: an interrupt lands mid-compaction."""
+
+    def __init__(self, steps: list[dict[str, Any]]) -> None:
+        super().__init__(steps)
+        self.summary_started = asyncio.Event()
+
+    async def stream(self, request: ProviderRequest) -> AsyncIterator[StreamEvent]:
+        if not request.tools:
+            self.summary_started.set()
+            await asyncio.Event().wait()  # until the interrupt cancels us
+        async for event in super().stream(request):
+            yield event
+
+
+async def test_interrupt_during_compaction_leaves_the_conversation_whole(tmp_path: Path) -> None:
+    provider = BlockingSummary([{"text": "a"}, {"text": "b"}, {"text": "after"}])
+    core = await open_core(options(tmp_path, provider=provider))
+    events = core.subscribe()
+    for prompt in ("one", "two"):
+        core.submit(SubmitPrompt(text=prompt))
+        await collect_turn(core, events)
+    before = core.messages
+    core.submit(Compact())
+    await provider.summary_started.wait()
+    # A prompt sent during compaction waits for it; the interrupt cancels the compaction.
+    core.submit(SubmitPrompt(text="three"))
+    core.submit(Interrupt())
+    seen = await collect_turn(core, events)
+    warnings = [w.message for w in of_type(seen, WarningEvent)]
+    assert "compaction interrupted; nothing was changed" in warnings
+    assert not of_type(seen, ContextCompacted)
+    assert core.messages[: len(before)] == before
+    assert of_type(seen, TurnFinished)[0].stop_reason == "end_turn"
+    assert [m.text() for m in core.messages[-2:]] == ["three", "after"]
     core.submit(Shutdown())
     await core.wait_closed()

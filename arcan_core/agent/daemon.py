@@ -76,6 +76,10 @@ class CoreDaemon:
         self._state = agent.state
         self._running: RunningTurn | None = None
         self._waiter: asyncio.Task[CompletedTurn] | None = None
+        self._chore: asyncio.Task[None] | None = None
+        """Housekeeping between tasks (compaction) that an interrupt can cancel."""
+        self._deferred: list[Operation] = []
+        """Operations that arrived during a chore, run in order once it ends."""
         self._bus = bus
         self._asker = asker
         self._switch_model = switch_model
@@ -130,9 +134,15 @@ class CoreDaemon:
                 waiting: set[asyncio.Future[object]] = {getter}  # type: ignore[arg-type]
                 if self._waiter is not None:
                     waiting.add(self._waiter)  # type: ignore[arg-type]
+                if self._chore is not None:
+                    waiting.add(self._chore)  # type: ignore[arg-type]
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 if self._waiter is not None and self._waiter in done:
                     self._turn_done(self._waiter.result())
+                if self._chore is not None and self._chore in done:
+                    self._chore = None
+                    if await self._run_deferred():
+                        break
                 if getter in done:
                     if await self._handle(getter.result().op):
                         break
@@ -141,8 +151,30 @@ class CoreDaemon:
         finally:
             await self._shutdown()
 
+    async def _run_deferred(self) -> bool:
+        """Run the operations that waited for a chore; stop early if another chore starts."""
+        while self._deferred and self._chore is None:
+            if await self._handle(self._deferred.pop(0)):
+                return True
+        return False
+
     async def _handle(self, op: Operation) -> bool:
         """Dispatch one operation; a failing operation is reported, and the core goes on."""
+        if self._chore is not None:
+            match op:
+                case Interrupt():
+                    self._chore.cancel()
+                    return False
+                case Shutdown():
+                    self._chore.cancel()
+                    await asyncio.wait({self._chore})
+                    self._chore = None
+                    return True
+                case AnswerApproval() | SetMode() | SetHarness():
+                    pass
+                case _:
+                    self._deferred.append(op)
+                    return False
         try:
             return await self._dispatch(op)
         except ArcanError as error:
@@ -209,7 +241,7 @@ class CoreDaemon:
                 if self._running is not None:
                     self._running.request_compaction(instructions)
                 elif self._ready is not None:
-                    await self._ready.compact(instructions)
+                    self._chore = asyncio.create_task(self._compact(self._ready, instructions))
             case Undo():
                 await self._idle_only("undo", self._undo)
             case Rewind():
@@ -217,6 +249,18 @@ class CoreDaemon:
             case Shutdown():
                 return True
         return False
+
+    async def _compact(self, ready: ReadyAgent, instructions: str | None) -> None:
+        try:
+            await ready.compact(instructions)
+        except asyncio.CancelledError:
+            # Our own chore, cancelled by an Interrupt: compaction changes the state only at
+            # its very end, so nothing was changed.
+            self._bus.publish(WarningEvent(message="compaction interrupted; nothing was changed"))
+        except ArcanError as error:
+            self._bus.publish(
+                ErrorEvent(kind=type(error).__name__, message=error.message, hint=error.hint)
+            )
 
     def _current(self) -> ReadyAgent | RunningTurn:
         # Mode and harness changes are legal in both states; they reach the shared state.

@@ -591,6 +591,10 @@ class Turn:
         return True
 
     async def _finish(self, stop: StopReason) -> TurnFinished:
+        if self.compact_requested is not None and stop != "interrupted":
+            # Asked for while the last step ran: done now rather than dropped.
+            instructions, self.compact_requested = self.compact_requested or None, None
+            await compact(self.parts, self.state, self.emit, instructions=instructions)
         checkpoints = self.parts.checkpoints
         if await self._checkpoint_ready() and self._tools_ran and checkpoints is not None:
             try:
