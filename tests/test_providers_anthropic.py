@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -586,3 +587,59 @@ async def test_valid_json_of_the_wrong_shape_is_a_stream_error(
     assert isinstance(error, StreamError)
     assert "unexpected shape" in error.message
     assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "gist"),
+    [
+        (
+            "text/html; charset=utf-8",
+            b"<html><head><title>Hotel Wi-Fi login</title></head><body>...</body></html>",
+            "a web page, not an event stream: Hotel Wi-Fi login",
+        ),
+        (
+            "application/json",
+            b'{"error": {"message": "streaming is disabled on this gateway"}}',
+            "a whole JSON document, not an event stream: streaming is disabled on this gateway",
+        ),
+    ],
+)
+async def test_a_200_that_is_not_a_stream_fails_at_once_and_says_what_came(
+    server: LoopbackModelServer,
+    provider: AnthropicProvider,
+    sleep: RecordingSleep,
+    content_type: str,
+    body: bytes,
+    gist: str,
+) -> None:
+    # A wrong base URL (a web page, a gateway that ignores "stream") must not look like a cut
+    # connection: no retries, and a message that says what answered and what to check.
+    server.enqueue(Raw((body,), content_type=content_type))
+    events, error = await run_until_error(provider, HELLO)
+    assert events == []
+    assert isinstance(error, StreamError)
+    assert gist in error.message
+    assert error.hint is not None
+    assert "--base-url" in error.hint
+    assert len(server.requests) == 1
+    assert sleep.delays == []
+
+
+async def test_a_stream_with_a_charset_in_its_content_type_is_read(
+    server: LoopbackModelServer, provider: AnthropicProvider
+) -> None:
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("message_start", {"message": {"usage": {"input_tokens": 3, "output_tokens": 0}}}),
+        ("content_block_start", {"index": 0, "content_block": {"type": "text", "text": ""}}),
+        ("content_block_delta", {"index": 0, "delta": {"type": "text_delta", "text": "ok"}}),
+        ("content_block_stop", {"index": 0}),
+        ("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}),
+        ("message_stop", {}),
+    ]
+    frames = tuple(
+        f"event: {name}\ndata: {json.dumps({'type': name, **data})}\n\n".encode()
+        for name, data in events
+    )
+    server.enqueue(Raw(frames, content_type="text/event-stream; charset=utf-8"))
+    _, reply = await run_stream(provider, HELLO)
+    assert reply.text == "ok"

@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from arcan_core.errors import AuthError, ContextTooLongError, NetworkError, ServerError
+from arcan_core.errors import (
+    AuthError,
+    ContextTooLongError,
+    NetworkError,
+    ServerError,
+    StreamError,
+)
 from arcan_core.protocol.messages import (
     ImageBlock,
     Message,
@@ -487,3 +493,16 @@ async def test_responses_cut_mid_stream_keeps_partial(
     events, error = await run_until_error(responses, HELLO)
     assert isinstance(error, NetworkError)
     assert "".join(e.text for e in events if isinstance(e, TextChunk)) == "abcdefghijkl"
+
+
+async def test_chat_gateway_answering_json_instead_of_a_stream_fails_at_once(
+    server: LoopbackModelServer, chat: OpenAIChatProvider, sleep: RecordingSleep
+) -> None:
+    body = b'{"choices": [{"message": {"role": "assistant", "content": "whole"}}]}'
+    server.enqueue(Raw((body,), content_type="application/json"))
+    events, error = await run_until_error(chat, HELLO)
+    assert events == []
+    assert isinstance(error, StreamError)
+    assert "a whole JSON document, not an event stream" in error.message
+    assert sleep.delays == []
+    assert len(server.requests) == 1

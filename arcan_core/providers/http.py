@@ -103,6 +103,61 @@ def truncated(ctx: ErrorContext) -> NetworkError:
     )
 
 
+_NOT_A_STREAM: dict[str, str] = {
+    "text/html": "a web page",
+    "application/json": "a whole JSON document",
+}
+"""Media types of a 200 answer that cannot be the event stream asked for, and how to name them.
+
+A base URL that points at a web site, a captive portal or a gateway that ignores ``stream`` gets
+one of these; read as SSE it is an empty stream, which looked like a cut connection and was
+retried for 15 s before a misleading "partial reply" message. Other types are let through: some
+compatible servers label a real stream loosely."""
+_BODY_PEEK = 2048
+
+
+def _media_type(response: httpx.Response) -> str:
+    content_type: str = response.headers.get("content-type", "")
+    return content_type.partition(";")[0].strip().lower()
+
+
+def _gist(raw: bytes) -> str:
+    """What a non-stream body says, in one short line: an error message if it has one."""
+    text = raw.decode("utf-8", errors="replace")
+    with contextlib.suppress(ValueError):
+        data = json.loads(text)
+        error = data.get("error") if isinstance(data, dict) else None
+        message = error.get("message") if isinstance(error, dict) else error
+        if isinstance(message, str) and message:
+            text = message
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    if title:
+        text = title.group(1)
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 120 else flat[:119] + "…"
+
+
+def not_a_stream(ctx: ErrorContext, url: str, kind: str, raw: bytes) -> StreamError:
+    """The error for a 200 answer that is ``kind`` (a web page...) instead of an event stream."""
+    gist = _gist(raw)
+    return StreamError(
+        f"{ctx.provider} answered {url} with {kind}, not an event stream"
+        + (f": {gist}" if gist else ""),
+        hint="check --base-url (or base_url in the config): it must be the API's address, "
+        "and a proxy in between must pass streamed replies through",
+    )
+
+
+async def _peek(response: httpx.Response) -> bytes:
+    """The first ``_BODY_PEEK`` bytes of the body, without reading a huge one whole."""
+    data = b""
+    async for chunk in response.aiter_bytes():
+        data += chunk
+        if len(data) >= _BODY_PEEK:
+            break
+    return data[:_BODY_PEEK]
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """Exponential backoff with jitter.
@@ -497,6 +552,9 @@ class HttpProvider(Provider):
                     raise error_from_response(
                         response.status_code, response.headers, raw, ctx=self.error_context
                     )
+                kind = _NOT_A_STREAM.get(_media_type(response))
+                if kind is not None:
+                    raise not_a_stream(self.error_context, url, kind, await _peek(response))
                 yield response
         except (httpx.TransportError, httpx.InvalidURL) as error:
             raise self._transport_error(error) from error
