@@ -110,3 +110,15 @@ async def test_skills_are_offered_by_description_and_loaded_on_use(tmp_path: Pat
     assert "Use pdftotext" in finished.result
     core.submit(Shutdown())
     await core.wait_closed()
+
+
+def test_skill_frontmatter_with_a_folded_description(tmp_path: Path) -> None:
+    directory = tmp_path / ".arcan" / "skills" / "deploy"
+    directory.mkdir(parents=True)
+    (directory / "SKILL.md").write_text(
+        "---\nname: deploy\ndescription: >\n  Deploy the service\n  to staging.\n"
+        "license: MIT\n---\nRun make deploy.\n"
+    )
+    (skill,) = discover_skills(tmp_path, tmp_path / "home")
+    assert skill.description == "Deploy the service to staging."
+    assert skill.body() == "Run make deploy."

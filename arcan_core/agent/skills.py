@@ -43,16 +43,36 @@ class Skill:
 
 
 def _split_frontmatter(text: str) -> tuple[dict[str, str], str]:
+    """Split ``---`` frontmatter (flat ``key: value`` pairs) from the body.
+
+    Values may be quoted, or YAML block scalars (``>`` or ``|``) whose indented lines follow;
+    nested structures are not needed for a skill and are ignored.
+    """
     if not text.startswith("---"):
         return {}, text
     end = text.find("\n---", 3)
     if end == -1:
         return {}, text
     fields: dict[str, str] = {}
+    block_key: str | None = None
+    block: list[str] = []
     for line in text[3:end].splitlines():
+        if block_key is not None and (line.startswith((" ", "\t")) or not line.strip()):
+            block.append(line.strip())
+            continue
+        if block_key is not None:
+            fields[block_key] = " ".join(part for part in block if part)
+            block_key, block = None, []
         key, sep, value = line.partition(":")
-        if sep and key.strip() and not line.startswith((" ", "\t")):
-            fields[key.strip()] = value.strip().strip("'\"")
+        if not sep or not key.strip() or line.startswith((" ", "\t")):
+            continue
+        value = value.strip()
+        if value in (">", "|", ">-", "|-"):
+            block_key = key.strip()
+        else:
+            fields[key.strip()] = value.strip("'\"")
+    if block_key is not None:
+        fields[block_key] = " ".join(part for part in block if part)
     return fields, text[end + 4 :]
 
 
