@@ -643,3 +643,22 @@ async def test_a_stream_with_a_charset_in_its_content_type_is_read(
     server.enqueue(Raw(frames, content_type="text/event-stream; charset=utf-8"))
     _, reply = await run_stream(provider, HELLO)
     assert reply.text == "ok"
+
+
+async def test_an_html_error_page_is_reported_by_its_title_not_its_markup(
+    server: LoopbackModelServer, sleep: RecordingSleep
+) -> None:
+    settings = ProviderSettings(name="anthropic", base_url=server.url, api_key=KEY, max_retries=0)
+    provider = AnthropicProvider(settings, sleep=sleep)
+    page = b"<html><head><title>404 Not Found</title></head><body>" + b"<p>x</p>" * 500 + b"</html>"
+    untitled = b"<html><body><h1>502 Bad Gateway</h1><hr>nginx</body></html>"
+    server.enqueue(Raw((page,), status=404, content_type="text/html"))
+    server.enqueue(Raw((untitled,), status=502, content_type="text/html"))
+    _, not_found = await run_until_error(provider, HELLO)
+    _, bad_gateway = await run_until_error(provider, HELLO)
+    await provider.aclose()
+    assert "404 Not Found" in not_found.message
+    assert "<" not in not_found.message
+    assert len(not_found.message) < 200
+    assert "502 Bad Gateway nginx" in bad_gateway.message
+    assert "<" not in bad_gateway.message

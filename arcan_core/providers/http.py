@@ -133,6 +133,8 @@ def _gist(raw: bytes) -> str:
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     if title:
         text = title.group(1)
+    elif text.lstrip().startswith("<"):
+        text = re.sub(r"<[^>]*>", " ", text)  # an HTML page without a title: its words
     flat = " ".join(text.split())
     return flat if len(flat) <= 120 else flat[:119] + "…"
 
@@ -360,7 +362,10 @@ def error_from_response(
     try:
         parsed = json.loads(text)
     except ValueError:
-        parsed = text
+        # Not the API's JSON. A proxy's or web server's HTML page (a wrong base URL gets a 404
+        # page of several kilobytes) is named by its title or first words, not its markup;
+        # plain text is kept whole, as it may say "context length exceeded".
+        parsed = _gist(body) if text.lstrip().startswith("<") else text
     return error_from_body(parsed, ctx=ctx, status=status, retry_after_s=parse_retry_after(headers))
 
 
