@@ -506,3 +506,17 @@ async def test_chat_gateway_answering_json_instead_of_a_stream_fails_at_once(
     assert "a whole JSON document, not an event stream" in error.message
     assert sleep.delays == []
     assert len(server.requests) == 1
+
+
+async def test_a_404_points_at_the_base_url_as_well_as_the_model(
+    server: LoopbackModelServer, sleep: RecordingSleep
+) -> None:
+    # A base URL without /v1 is the usual cause: the hint must not blame the model name alone.
+    settings = ProviderSettings(name="openai-chat", base_url=server.url, api_key=KEY)
+    provider = OpenAIChatProvider(settings, sleep=sleep)
+    _, error = await run_until_error(provider, HELLO)
+    await provider.aclose()
+    assert error.status == 404
+    assert error.hint is not None
+    assert "base URL" in error.hint
+    assert "/v1" in error.hint

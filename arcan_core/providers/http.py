@@ -303,7 +303,18 @@ class ErrorContext:
     api_key_env: str | None = None
 
 
-def _hint_for(cls: type[ProviderError], ctx: ErrorContext, kind: str | None) -> str:
+_NOT_FOUND_HINT = (
+    "check the model name (arcan models lists them) and the base URL (an OpenAI-style one "
+    "usually ends in /v1)"
+)
+"""404 and 405 mean an unknown model or, as often, a base URL that misses the API's path."""
+
+
+def _hint_for(
+    cls: type[ProviderError], ctx: ErrorContext, kind: str | None, status: int | None = None
+) -> str:
+    if status in (404, 405):
+        return _NOT_FOUND_HINT
     if cls is AuthError:
         if ctx.api_key_env:
             return f"check {ctx.api_key_env}: it must hold a valid key with access to this model"
@@ -350,7 +361,9 @@ def error_from_body(
     text = f"{where}: {message}" if message else where
     if kind and kind not in text:
         text = f"{text} ({kind})"
-    return cls(text, hint=_hint_for(cls, ctx, kind), status=status, retry_after_s=retry_after_s)
+    return cls(
+        text, hint=_hint_for(cls, ctx, kind, status), status=status, retry_after_s=retry_after_s
+    )
 
 
 def error_from_response(
