@@ -181,9 +181,10 @@ async def run_command(
     except asyncio.CancelledError:
         _kill_group(process.pid, signal.SIGKILL)
         reader.cancel()
-        # Reap the killed process before the cancellation goes on, so no transport outlives it.
+        # Reap the killed process and read its pipe to the end before the cancellation goes on,
+        # so no transport outlives the event loop.
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(process.wait(), _KILL_GRACE_S)
+            await asyncio.wait_for(_drain(process, reader), _KILL_GRACE_S)
         raise
     return CommandResult(
         exit_code=None if timed_out else process.returncode,
@@ -192,6 +193,16 @@ async def run_command(
         truncated=buffer.truncated,
         duration_s=time.monotonic() - started,
     )
+
+
+async def _drain(process: asyncio.subprocess.Process, reader: asyncio.Task[None]) -> None:
+    # The cancelled reader must let go of the stream first: a StreamReader has one reader.
+    with contextlib.suppress(asyncio.CancelledError):
+        await reader
+    await process.wait()
+    if process.stdout is not None:
+        while await process.stdout.read(_CHUNK):
+            pass
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,7 @@ class LiveChecks:
         self._parsers = parsers
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._runs: dict[str, asyncio.Task[None]] = {}
+        self._dying: set[asyncio.Task[None]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
         self.last: dict[str, SensorReading] = {}
@@ -232,6 +233,9 @@ class LiveChecks:
         run = self._runs.pop(name, None)
         if run is not None:
             run.cancel()
+            # The cancelled run still kills and reaps its process; ``close`` waits for that.
+            self._dying.add(run)
+            run.add_done_callback(self._dying.discard)
         timer = self._timers.pop(name, None)
         if timer is not None:
             timer.cancel()
@@ -284,7 +288,7 @@ class LiveChecks:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        runs = list(self._runs.values())
+        runs = [*self._runs.values(), *self._dying]
         self._runs.clear()
         for run in runs:
             run.cancel()
