@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arcan_core.agent.session import open_core
 from arcan_core.agent.state import TurnLimits
@@ -432,3 +435,60 @@ async def test_set_model_is_recorded_and_bad_names_are_reported(tmp_path: Path) 
     await core.wait_closed()
     loaded = load_session(tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl")
     assert rebuild(loaded.header, loaded.events).model == "scripted-demo-2"
+
+
+_pieces = st.lists(st.text(min_size=1, max_size=5), min_size=1, max_size=4)
+_segment = st.one_of(
+    st.tuples(st.just("text"), _pieces),
+    st.tuples(st.just("thinking"), _pieces),
+    st.tuples(st.just("call"), st.dictionaries(st.sampled_from("abc"), st.integers(), max_size=2)),
+)
+
+
+@given(st.lists(_segment, max_size=6))
+def test_stream_assembly_keeps_order_text_and_arguments(segments: list[tuple[str, Any]]) -> None:
+    import json  # noqa: PLC0415
+
+    from arcan_core.agent.loop import _Partial  # noqa: PLC0415
+    from arcan_core.protocol.messages import ThinkingBlock  # noqa: PLC0415
+    from arcan_core.providers.base import ThinkingChunk  # noqa: PLC0415
+
+    partial = _Partial()
+    expected: list[tuple[str, Any]] = []
+    for number, (kind, value) in enumerate(segments):
+        if kind == "call":
+            call_id = f"c{number}"
+            partial.begin_call(call_id, "read")
+            raw = json.dumps(value)
+            for start in range(0, len(raw), 3):  # arguments arrive in fragments
+                partial.calls[call_id].arguments.append(raw[start : start + 3])
+            expected.append(("tool_use", value))
+            continue
+        for piece in value:
+            if kind == "text":
+                partial.add_text(piece)
+            else:
+                partial.add_thinking(ThinkingChunk(text=piece))
+        if kind == "thinking":
+            partial.add_thinking(ThinkingChunk(signature=f"sig{number}"))
+        # Consecutive segments of one kind join into one block.
+        if expected and expected[-1][0] == kind and kind == "text":
+            expected[-1] = (kind, expected[-1][1] + "".join(value))
+        else:
+            expected.append((kind, "".join(value)))
+    message, requests = partial.message(complete=True)
+    if not segments:
+        assert message is None
+        return
+    assert message is not None
+    got: list[tuple[str, Any]] = []
+    for block in message.content:
+        if isinstance(block, TextBlock):
+            got.append(("text", block.text))
+        elif isinstance(block, ThinkingBlock):
+            got.append(("thinking", block.thinking))
+            assert block.signature is not None
+        elif isinstance(block, ToolUseBlock):
+            got.append(("tool_use", block.input))
+    assert got == expected
+    assert [r.call_id for r in requests] == [b.id for b in message.tool_uses()]
