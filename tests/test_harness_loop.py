@@ -201,3 +201,26 @@ async def test_human_edit_breaking_a_test_is_seen_and_reported(tmp_path: Path) -
     assert feedback is not None
     assert "test_add" in feedback
     assert "changed calc.py after you read it" in feedback
+
+
+async def test_a_resumed_session_knows_the_readings_but_does_not_restart_the_loop(
+    tmp_path: Path,
+) -> None:
+    root = project(tmp_path)
+    first = Harness(setpoints(), root)
+    logged: list[Event] = []
+    steps = [
+        write(ADD_FIXED),
+        said("fixed add"),
+        {"error": {"type": "bad_request", "message": "x"}},
+    ]
+    logged = await run_task(root, first, steps)
+    assert first.outcome == "error"
+    resumed = Harness.resumed(setpoints(), root, logged)
+    assert not resumed.state.harness_on
+    assert not resumed.state.task_active
+    assert resumed.state.unmet_checks() == ("tests",)
+    assert resumed.state.checks["tests"] == first.state.checks["tests"]
+    feedback = resumed.feedback_now()
+    assert feedback is not None
+    assert "test_sub" in feedback

@@ -107,6 +107,8 @@ def directive_for(
     # The core compacts on its own before a request that would not fit; at a turn's end the
     # harness must keep the loop going, which only "continue" does.
     text = feedback_message(state, decision)
-    if mode in ("continue", "compact") and text:
+    # "verify" reaches here only when verification could not settle (a check that keeps
+    # going stale): the agent goes on with what is known rather than the task ending silently.
+    if mode in ("continue", "compact", "verify") and text:
         return Directive(action="continue", feedback=text, **gates), text
     return Directive(**gates), None
