@@ -169,8 +169,9 @@ async def test_an_edit_in_ask_mode_asks_with_a_diff_and_runs_when_allowed(worksp
     )
     assert not outcome.is_error
     assert (workspace / "m.py").read_text() == "a = 2\n"
-    [waiting] = recorder.of(ToolCallAwaitingApproval)
-    request = waiting.request
+    # The asker publishes the request (ApprovalAsker contract); the executor only hands it over.
+    assert recorder.of(ToolCallAwaitingApproval) == []
+    [request] = asker.asked
     assert request.preview_kind == "diff"
     assert "+a = 2" in request.preview
     assert request.cwd == str(workspace)

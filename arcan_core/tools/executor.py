@@ -30,7 +30,6 @@ from arcan_core.config.secrets import Redactor, is_secret_name
 from arcan_core.errors import ArcanError, ToolError
 from arcan_core.protocol.events import (
     ApprovalRequest,
-    ToolCallAwaitingApproval,
     ToolCallFinished,
     ToolCallOutput,
     ToolDisplay,
@@ -296,7 +295,7 @@ class ToolExecutor:
         if decision.action == "allow":
             return frozenset()
         try:
-            answer = await self._ask(actor, tool, args, decision, emit, ask, redactor)
+            answer = await self._ask(actor, tool, args, decision, ask, redactor)
         except _Cancelled:
             return self._result(actor, "cancelled by the user", is_error=True)
         if answer.decision != "allow":
@@ -315,7 +314,6 @@ class ToolExecutor:
         tool: Tool[Any],
         args: BaseModel,
         decision: Decision,
-        emit: EventSink,
         ask: ApprovalAsker,
         redactor: Redactor,
     ) -> AnswerApproval:
@@ -337,16 +335,10 @@ class ToolExecutor:
         )
         if self._approval_lock is None:
             self._approval_lock = asyncio.Lock()
-        # One question at a time: a front-end shows one approval prompt, in call order.
+        # One question at a time: a front-end shows one approval prompt, in call order. The
+        # asker publishes ToolCallAwaitingApproval itself (the ApprovalAsker contract): a headless
+        # asker has nobody to ask and publishes nothing, and publishing here too asked twice.
         async with self._approval_lock:
-            emit(
-                ToolCallAwaitingApproval(
-                    call_id=actor.request.call_id,
-                    name=tool.name,
-                    input=actor.input,
-                    request=request,
-                )
-            )
             return await self._race(
                 actor, ask(actor.request.call_id, tool.name, actor.input, request)
             )
