@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from arcan_core.agent.session import open_core
+from arcan_core.config.model import ArcanConfig, SandboxConfig
 from arcan_core.protocol.events import ToolCallAwaitingApproval, ToolCallFinished, TurnFinished
 from arcan_core.protocol.operations import AnswerApproval, Shutdown, SubmitPrompt
-from tests.agent_support import options
+from tests.agent_support import collect_turn, of_type, options
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,5 +36,48 @@ async def test_each_call_that_needs_approval_is_asked_once(tmp_path: Path) -> No
     assert asked == ["w_a", "w_b"]
     assert (tmp_path / "a.txt").read_text() == "a"
     assert (tmp_path / "b.txt").read_text() == "b"
+    core.submit(Shutdown())
+    await core.wait_closed()
+
+
+async def test_the_sandbox_config_reaches_the_shell(tmp_path: Path) -> None:
+    # full-auto runs the shell without asking only inside the sandbox; turned off in the config,
+    # the call must ask, and a headless core denies it naming the config as the reason.
+    steps = [
+        {"tool_calls": [{"name": "bash", "args": {"command": "echo hi"}, "id": "b1"}]},
+        {"text": "done"},
+    ]
+    config = ArcanConfig(
+        provider="scripted", mode="full-auto", sandbox=SandboxConfig(enabled=False)
+    )
+    opts = options(tmp_path, steps).replace(tools=None, config=config, interactive=False)
+    core = await open_core(opts)
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="say hi"))
+    [finished] = of_type(await collect_turn(core, events), ToolCallFinished)
+    assert finished.denied
+    assert "sandbox.enabled = false" in finished.result
+    core.submit(Shutdown())
+    await core.wait_closed()
+
+
+async def test_the_shell_starts_from_the_options_env(tmp_path: Path) -> None:
+    steps = [
+        {"tool_calls": [{"name": "bash", "args": {"command": 'echo "[$ARCAN_MARK]"'}, "id": "b1"}]},
+        {"text": "done"},
+    ]
+    env = {"PATH": os.environ["PATH"], "ARCAN_MARK": "from-options"}
+    core = await open_core(options(tmp_path, steps).replace(tools=None, env=env))
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="echo the mark"))
+    seen = []
+    async for event in events:
+        seen.append(event)
+        if isinstance(event.msg, ToolCallAwaitingApproval):
+            core.submit(AnswerApproval(call_id=event.msg.call_id, decision="allow"))
+        if isinstance(event.msg, TurnFinished):
+            break
+    [finished] = of_type(seen, ToolCallFinished)
+    assert "[from-options]" in finished.result
     core.submit(Shutdown())
     await core.wait_closed()

@@ -77,7 +77,8 @@ class CoreOptions:
         provider: a ready provider instead of the configured one (tests, sub-agents).
         model_info: the model's limits and prices instead of the registry's.
         tools: a ready tool system instead of the built-in registry and executor.
-        env: the environment to read keys from (default: the process's).
+        env: the environment to read keys from and to start shell commands in (default: the
+            process's).
         home: the user's home, where ``~/.agents/skills`` is looked up.
         title: the title of a new session (default: from its first prompt).
     """
@@ -177,6 +178,7 @@ def _tools(
     from arcan_core.tools.executor import ToolExecutor  # noqa: PLC0415
     from arcan_core.tools.policy import ApprovalPolicy  # noqa: PLC0415
     from arcan_core.tools.registry import default_registry  # noqa: PLC0415
+    from arcan_core.tools.sandbox import default_sandbox  # noqa: PLC0415
 
     registry = default_registry()
     for tool in options.extra_tools:
@@ -184,9 +186,14 @@ def _tools(
     if skills:
         registry.register(SkillTool(skills))
     policy = ApprovalPolicy.load(workspace, options.config.permissions)
+    # Probed once per core (it may start bwrap); shared by the session's and sub-agents' executors.
+    sandbox = default_sandbox(options.config.sandbox)
+    env = dict(options.env) if options.env is not None else None
 
     def tools_for(tools_mode: ApprovalMode) -> ToolSystem:
-        executor = ToolExecutor(registry, workspace=workspace, policy=policy, mode=tools_mode)
+        executor = ToolExecutor(
+            registry, workspace=workspace, policy=policy, mode=tools_mode, sandbox=sandbox, env=env
+        )
         return RegistryTools(registry, executor)
 
     sub_agents = None
