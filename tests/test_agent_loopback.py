@@ -166,3 +166,35 @@ async def test_server_error_ends_the_turn_with_an_error_event(
     assert of_type(seen, TurnFinished)[0].stop_reason == "error"
     core.submit(Shutdown())
     await core.wait_closed()
+
+
+async def test_openai_reasoning_goes_back_with_its_id_and_encrypted_content(
+    tmp_path: Path, server: LoopbackModelServer
+) -> None:
+    # The Responses API closes a reasoning item with its id (signature) and its encrypted content
+    # (redacted) in one chunk; the next request must carry both, or the reasoning is lost.
+    (tmp_path / "a.txt").write_text("alpha\n")
+    server.enqueue(
+        Reply(
+            thinking="Read the file first.",
+            redacted="enc-blob-1",
+            tool_calls=(ToolCall("read", {"path": "a.txt"}, id="call_a"),),
+        ),
+        Reply(text="It says alpha."),
+    )
+    core = await open_core(_options(tmp_path, server, "openai"))
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="read a.txt"))
+    seen = await collect_turn(core, events)
+    assert of_type(seen, TurnFinished)[0].stop_reason == "end_turn", of_type(seen, ErrorEvent)
+    [thinking] = [b for b in core.messages[1].content if isinstance(b, ThinkingBlock)]
+    assert thinking.signature == "rs_loopback"
+    assert thinking.redacted == "enc-blob-1"
+    assert thinking.thinking == "Read the file first."
+    second = server.requests[-1].json
+    [reasoning] = [item for item in second["input"] if item.get("type") == "reasoning"]
+    assert reasoning["id"] == "rs_loopback"
+    assert reasoning["encrypted_content"] == "enc-blob-1"
+    assert reasoning["summary"] == [{"type": "summary_text", "text": "Read the file first."}]
+    core.submit(Shutdown())
+    await core.wait_closed()

@@ -123,8 +123,17 @@ class _Partial:
         if self.text:
             self._flush()
         if chunk.redacted is not None:
-            self._flush()
-            self.blocks.append(ThinkingBlock(thinking="", redacted=chunk.redacted))
+            # A redacted chunk closes the current block with the text so far and its own
+            # signature: the Responses API needs the item id (signature) AND the encrypted
+            # content (redacted) back together; Anthropic's redacted_thinking has neither text
+            # nor signature. A signed block still pending is a block of its own.
+            if self.signature is not None:
+                self._flush()
+            thinking = "".join(self.thinking)
+            self.thinking = []
+            self.blocks.append(
+                ThinkingBlock(thinking=thinking, signature=chunk.signature, redacted=chunk.redacted)
+            )
             return
         if chunk.text:
             if self.signature is not None:
