@@ -9,12 +9,14 @@ while anything else keeps full TLS verification.
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 
 import pytest
 
 from arcan_core.errors import ToolInputError
+from arcan_core.providers.http import tls_verify_for
 from arcan_core.tools.registry import default_registry
 
 VALID_CALL_ONLY = """
@@ -42,3 +44,25 @@ def test_an_invalid_call_is_still_worded_by_jsonschema() -> None:
     with pytest.raises(ToolInputError) as caught:
         validator.parse(json.dumps({"path": 3}))
     assert "at $.path: 3 is not of type 'string'" in str(caught.value)
+
+
+def test_plain_http_gets_a_context_that_trusts_no_ca(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("all_proxy", raising=False)
+    context = tls_verify_for("http://127.0.0.1:8080/v1")
+    assert isinstance(context, ssl.SSLContext)
+    # Fail closed: an https:// hop would be verified against an empty trust store.
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+    assert context.get_ca_certs() == []
+
+
+@pytest.mark.parametrize("url", ["https://api.anthropic.com", "HTTPS://example.test/v1", None])
+def test_anything_but_plain_http_keeps_full_verification(url: str | None) -> None:
+    assert tls_verify_for(url) is True
+
+
+def test_a_configured_proxy_keeps_full_verification(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "https://proxy.test:3128")
+    assert tls_verify_for("http://127.0.0.1:8080/v1") is True

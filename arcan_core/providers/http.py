@@ -24,7 +24,9 @@ import json
 import logging
 import random
 import re
+import ssl
 import time
+import urllib.request
 from abc import abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -66,6 +68,7 @@ __all__ = [
     "iter_sse",
     "parse_retry_after",
     "redact_headers",
+    "tls_verify_for",
     "truncated",
     "with_retries",
 ]
@@ -477,6 +480,23 @@ async def with_retries(
         await sleep(delay)
 
 
+def tls_verify_for(url: str | None) -> ssl.SSLContext | bool:
+    """Return what an ``httpx`` client talking to ``url`` should verify TLS with.
+
+    httpx builds its TLS context when the client is made, loading every CA of ``certifi``
+    (about 25 ms), even when the client will only ever speak plain ``http://`` to a local server.
+    For a plain-HTTP URL with no proxy configured, this returns a client context that trusts no
+    CA at all: nothing to load, and should a request ever reach an ``https://`` URL anyway, its
+    handshake fails verification (fail closed, never unverified). Anything else gets ``True``,
+    httpx's normal verification.
+    """
+    proxied = any(scheme != "no" for scheme in urllib.request.getproxies())
+    if url is None or not url.lower().startswith("http://") or proxied:
+        # A proxy (possibly an https:// one) would need the real CA bundle.
+        return True
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+
+
 class HttpProvider(Provider):
     """A provider that speaks HTTP + SSE: owns the client, the retry loop and error mapping.
 
@@ -526,6 +546,7 @@ class HttpProvider(Provider):
                 limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=60),
                 transport=self._transport,
                 follow_redirects=False,
+                verify=tls_verify_for(self.settings.base_url or self.default_base_url),
             )
         return self._client
 

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from arcan_core.errors import BadRequestError, NetworkError, StreamError
+from arcan_core.providers.http import tls_verify_for
 from arcan_core.providers.openai_chat import OpenAIChatProvider
 
 if TYPE_CHECKING:
@@ -63,7 +64,8 @@ async def probe_local_servers(
     All targets are tried at once, so the probe costs one timeout at most.
     """
     urls = [f"http://{host}:{port}/v1" for _, port in targets]
-    async with httpx.AsyncClient(timeout=timeout_s) as client:
+    # Plain HTTP only: no CA bundle to load (see ``tls_verify_for``).
+    async with httpx.AsyncClient(timeout=timeout_s, verify=tls_verify_for(urls[0])) as client:
         results = await asyncio.gather(*(_answers(client, url) for url in urls))
     for (server, _), url, ok in zip(targets, urls, results, strict=True):
         if ok:
