@@ -5,10 +5,24 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+import pytest
+
 from arcan_core.agent.session import open_core
 from arcan_core.config.model import ArcanConfig, SandboxConfig
-from arcan_core.protocol.events import ToolCallAwaitingApproval, ToolCallFinished, TurnFinished
-from arcan_core.protocol.operations import AnswerApproval, Shutdown, SubmitPrompt
+from arcan_core.errors import SessionLockedError
+from arcan_core.protocol.events import (
+    ToolCallAwaitingApproval,
+    ToolCallFinished,
+    TurnFinished,
+)
+from arcan_core.protocol.operations import (
+    AnswerApproval,
+    SetMode,
+    SetModel,
+    Shutdown,
+    SubmitPrompt,
+)
+from arcan_core.store import latest_session, list_sessions, load_session, rebuild
 from tests.agent_support import collect_turn, of_type, options
 
 if TYPE_CHECKING:
@@ -81,3 +95,44 @@ async def test_the_shell_starts_from_the_options_env(tmp_path: Path) -> None:
     assert "[from-options]" in finished.result
     core.submit(Shutdown())
     await core.wait_closed()
+
+
+async def test_a_core_closed_without_a_prompt_leaves_no_session(tmp_path: Path) -> None:
+    first = await open_core(options(tmp_path, [{"text": "one"}]))
+    events = first.subscribe()
+    first.submit(SubmitPrompt(text="real work"))
+    await collect_turn(first, events)
+    first.submit(Shutdown())
+    await first.wait_closed()
+    # A front-end opened and closed without a prompt (a model change is not a task).
+    idle = await open_core(options(tmp_path, []))
+    idle.submit(SetModel(model="scripted-demo-2"))
+    idle.submit(Shutdown())
+    await idle.wait_closed()
+    assert [s.id for s in list_sessions(tmp_path)] == [first.session_id]
+    assert latest_session(tmp_path) == first.session_id
+    resumed = await open_core(options(tmp_path, [], resume="continue"))
+    assert resumed.session_id == first.session_id
+    resumed.submit(Shutdown())
+    await resumed.wait_closed()
+
+
+async def test_the_log_is_created_and_locked_at_the_first_task(tmp_path: Path) -> None:
+    core = await open_core(options(tmp_path, [{"text": "done"}]))
+    log = tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl"
+    assert not log.exists()
+    events = core.subscribe()
+    core.submit(SetMode(mode="auto-edit"))
+    core.submit(SubmitPrompt(text="go"))
+    await collect_turn(core, events)
+    assert log.exists()
+    with pytest.raises(SessionLockedError):
+        await open_core(options(tmp_path, [], resume=core.session_id))
+    core.submit(Shutdown())
+    await core.wait_closed()
+    loaded = load_session(log)
+    kinds = [e.msg.type for e in loaded.events]
+    # The mode change held before the task is in the log, in order, and nothing is lost.
+    assert kinds.index("mode_changed") < kinds.index("turn_started")
+    assert [e.seq for e in loaded.events] == sorted(e.seq for e in loaded.events)
+    assert rebuild(loaded.header, loaded.events).mode == "auto-edit"

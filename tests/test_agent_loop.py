@@ -431,6 +431,9 @@ async def test_set_model_is_recorded_and_bad_names_are_reported(tmp_path: Path) 
     error = seen[-1]
     assert isinstance(error, ErrorEvent)
     assert "no-such-provider" in error.message
+    # The log is created at the first task; the change made before it is written then too.
+    core.submit(SubmitPrompt(text="hi"))
+    await collect_turn(core, events)
     core.submit(Shutdown())
     await core.wait_closed()
     loaded = load_session(tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl")

@@ -77,6 +77,9 @@ async def test_resume_restores_conversation_mode_and_meters(tmp_path: Path) -> N
 
 async def test_a_live_session_cannot_be_opened_twice(tmp_path: Path) -> None:
     core = await open_core(options(tmp_path, [{"text": "x"}]))
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="hi"))  # a new session's log (and lock) exist from its first task
+    await collect_turn(core, events)
     with pytest.raises(SessionLockedError):
         await open_core(options(tmp_path, [], resume=core.session_id))
     core.submit(Shutdown())

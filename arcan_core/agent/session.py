@@ -248,6 +248,8 @@ class _Opened:
     next_seq: int = 0
     open_turn: str | None = None
     forked_from: str | None = None
+    create_log: Callable[[], SessionWriter] | None = None
+    """For a new session: creates its log on the first record that matters (see ``_LogSink``)."""
 
 
 def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
@@ -265,19 +267,25 @@ def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
         state = AgentState(mode=options.config.mode, harness_enabled=options.harness_enabled)
         provider, model = _provider(options, None, None)
         session_id = new_session_id()
-        writer = None
-        if options.persist:
-            header = SessionHeader(
-                session_id=session_id,
-                arcan_version=__version__,
-                created=datetime.now(UTC),
-                cwd=str(workspace),
-                provider=provider.name,
-                model=model,
-                title=options.title,
-            )
-            writer = SessionWriter.create(paths, header)
-        return _Opened(session_id, writer, state, provider, model)
+        if not options.persist:
+            return _Opened(session_id, None, state, provider, model)
+        header = SessionHeader(
+            session_id=session_id,
+            arcan_version=__version__,
+            created=datetime.now(UTC),
+            cwd=str(workspace),
+            provider=provider.name,
+            model=model,
+            title=options.title,
+        )
+        return _Opened(
+            session_id,
+            None,
+            state,
+            provider,
+            model,
+            create_log=lambda: SessionWriter.create(paths, header),
+        )
     forked_from = None
     if options.fork:
         writer, events = fork_session(
@@ -329,16 +337,47 @@ def _resumed(
     )
 
 
-class _LogSink:
-    """The bus sink that appends records to the session log; its writer can be swapped."""
+_OPENS_LOG = (TurnStarted, MessageAppended)
+"""The records that make a new session worth a log: a task or a message."""
 
-    def __init__(self, writer: SessionWriter | None) -> None:
+
+class _LogSink:
+    """The bus sink that appends records to the session log; its writer can be swapped.
+
+    A new session's log is created lazily, by ``create``, on its first ``TurnStarted`` or
+    ``MessageAppended``; the records before it (a model or mode change) are held and written
+    first. A front-end opened and closed without a prompt so leaves no empty session behind for
+    ``--continue`` to pick (see ARCHITECTURE.md, "Session logs are created on the first turn").
+    """
+
+    def __init__(
+        self,
+        writer: SessionWriter | None,
+        *,
+        create: Callable[[], SessionWriter] | None = None,
+    ) -> None:
         self.writer = writer
+        self._create = create
+        self._held: list[Event] = []
 
     def __call__(self, event: Event) -> None:
+        msg = event.msg
         # The log keeps records; display deltas are rebuilt from them and not worth the disk.
-        if self.writer is not None and not is_delta(event.msg):
-            self.writer.append(event)
+        if is_delta(msg):
+            return
+        writer = self.writer
+        if writer is None:
+            if self._create is None:
+                return
+            if not isinstance(msg, _OPENS_LOG):
+                self._held.append(event)
+                return
+            writer = self._create()
+            self.writer, self._create = writer, None
+            held, self._held = self._held, []
+            for earlier in held:
+                writer.append(earlier)
+        writer.append(event)
 
     def close(self) -> None:
         if self.writer is not None:
@@ -405,7 +444,7 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
     """
     workspace = options.project_dir.resolve()
     opened = _open_session(options, workspace)
-    sink = _LogSink(opened.writer)
+    sink = _LogSink(opened.writer, create=opened.create_log)
     try:
         bus = _bus(opened, sink)
         interactive = InteractiveAsker(bus.publish) if options.interactive else None
