@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from arcan_core.agent.bus import is_delta
+from arcan_core.agent.bus import is_logged
 from arcan_core.protocol.events import (
     ContextCompacted,
     ErrorEvent,
@@ -92,7 +92,7 @@ class HeadlessPrinter:
     def handle(self, event: Event) -> None:
         """Print what ``event`` means for the user."""
         msg = event.msg
-        if self._json and not is_delta(msg):
+        if self._json and is_logged(msg):
             self._out.write(event.model_dump_json() + "\n")
             self._out.flush()
         handler = self._handlers.get(type(msg))

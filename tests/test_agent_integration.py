@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,7 @@ from arcan_core.agent.session import open_core
 from arcan_core.config.model import ArcanConfig, SandboxConfig
 from arcan_core.errors import SessionLockedError
 from arcan_core.protocol.events import (
+    SessionSaved,
     ToolCallAwaitingApproval,
     ToolCallFinished,
     TurnFinished,
@@ -136,3 +138,40 @@ async def test_the_log_is_created_and_locked_at_the_first_task(tmp_path: Path) -
     assert kinds.index("mode_changed") < kinds.index("turn_started")
     assert [e.seq for e in loaded.events] == sorted(e.seq for e in loaded.events)
     assert rebuild(loaded.header, loaded.events).mode == "auto-edit"
+
+
+async def test_session_saved_follows_each_finished_task(tmp_path: Path) -> None:
+    core = await open_core(options(tmp_path, [{"text": "one"}, {"text": "two"}]))
+    events = core.subscribe()
+    saved: list[str] = []
+    kinds: list[str] = []
+    for prompt in ("first", "second"):
+        core.submit(SubmitPrompt(text=prompt))
+        async with asyncio.timeout(30):  # a guard against hanging if none comes, not a wait
+            async for event in events:
+                kinds.append(event.msg.type)
+                if isinstance(event.msg, SessionSaved):
+                    saved.append(event.msg.path)
+                    break
+    log = tmp_path / ".arcan" / "sessions" / f"{core.session_id}.jsonl"
+    assert saved == [str(log), str(log)]
+    # Once per task, after its end, and never per delta.
+    assert kinds.count("session_saved") == 2
+    assert kinds.index("session_saved") > kinds.index("turn_finished")
+    core.submit(Shutdown())
+    await core.wait_closed()
+    # The notice reports on the log; it is not a record in it.
+    assert all(e.msg.type != "session_saved" for e in load_session(log).events)
+
+
+async def test_an_unsaved_core_never_says_saved(tmp_path: Path) -> None:
+    core = await open_core(options(tmp_path, [{"text": "one"}], persist=False))
+    events = core.subscribe()
+    core.submit(SubmitPrompt(text="first"))
+    await collect_turn(core, events)
+    core.submit(Shutdown())
+    rest = [event.msg async for event in events]
+    assert not any(isinstance(m, SessionSaved) for m in rest)
+    assert not (tmp_path / ".arcan" / "sessions").exists() or not list(
+        (tmp_path / ".arcan" / "sessions").glob("*.jsonl")
+    )

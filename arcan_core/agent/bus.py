@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Final
 from arcan_core.protocol.events import (
     Event,
     EventMsg,
+    SessionSaved,
     TextDelta,
     ThinkingDelta,
     ToolCallArgumentsDelta,
@@ -29,15 +30,24 @@ from arcan_core.protocol.events import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable, Iterable
 
-__all__ = ["DELTA_TYPES", "EventBus", "Subscription", "is_delta"]
+__all__ = ["DELTA_TYPES", "NOTICE_TYPES", "EventBus", "Subscription", "is_delta", "is_logged"]
 
 DELTA_TYPES: Final = (TextDelta, ThinkingDelta, ToolCallArgumentsDelta, ToolCallOutput)
 """Display-only payloads: a slow subscriber may lose these, and the log does not keep them."""
 
 
+NOTICE_TYPES: Final = (SessionSaved,)
+"""Payloads about the session log itself: delivered like records, but not written to the log."""
+
+
 def is_delta(msg: EventMsg) -> bool:
     """Return whether ``msg`` is a display-only fragment."""
     return isinstance(msg, DELTA_TYPES)
+
+
+def is_logged(msg: EventMsg) -> bool:
+    """Return whether the session log keeps ``msg`` (neither a delta nor a notice about the log)."""
+    return not isinstance(msg, DELTA_TYPES) and not isinstance(msg, NOTICE_TYPES)
 
 
 class Subscription:

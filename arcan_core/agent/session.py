@@ -17,6 +17,7 @@ conversation from the log, closes a task that a crash left open, and repairs the
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from arcan_core.agent.approvals import HeadlessAsker, InteractiveAsker
-from arcan_core.agent.bus import EventBus, is_delta
+from arcan_core.agent.bus import EventBus, is_logged
 from arcan_core.agent.checkpoints import Checkpoints
 from arcan_core.agent.conversation import IncrementalRepair, repair, view_message
 from arcan_core.agent.daemon import CoreDaemon
@@ -38,7 +39,7 @@ from arcan_core.agent.subagent import SubAgents, TaskTool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionNotFoundError, StoreError
-from arcan_core.protocol.events import MessageAppended, TurnFinished, TurnStarted
+from arcan_core.protocol.events import MessageAppended, SessionSaved, TurnFinished, TurnStarted
 from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.providers.base import ModelInfo, Provider
 from arcan_core.tools.base import Tool
@@ -348,6 +349,8 @@ class _LogSink:
     ``MessageAppended``; the records before it (a model or mode change) are held and written
     first. A front-end opened and closed without a prompt so leaves no empty session behind for
     ``--continue`` to pick (see ARCHITECTURE.md, "Session logs are created on the first turn").
+
+    After a top-level ``TurnFinished`` (the log is fsynced at it) ``on_saved`` gets the log's path.
     """
 
     def __init__(
@@ -355,15 +358,18 @@ class _LogSink:
         writer: SessionWriter | None,
         *,
         create: Callable[[], SessionWriter] | None = None,
+        on_saved: Callable[[str], None] | None = None,
     ) -> None:
         self.writer = writer
+        self.on_saved = on_saved
         self._create = create
         self._held: list[Event] = []
 
     def __call__(self, event: Event) -> None:
         msg = event.msg
-        # The log keeps records; display deltas are rebuilt from them and not worth the disk.
-        if is_delta(msg):
+        # The log keeps records; display deltas are rebuilt from them and not worth the disk,
+        # and a SessionSaved only reports on the log itself.
+        if not is_logged(msg):
             return
         writer = self.writer
         if writer is None:
@@ -377,7 +383,9 @@ class _LogSink:
             held, self._held = self._held, []
             for earlier in held:
                 writer.append(earlier)
-        writer.append(event)
+        writer.append(event)  # fsyncs at turn boundaries (SYNC_EVENTS)
+        if isinstance(msg, TurnFinished) and event.parent_call_id is None and self.on_saved:
+            self.on_saved(str(writer.path))
 
     def close(self) -> None:
         if self.writer is not None:
@@ -447,6 +455,7 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
     sink = _LogSink(opened.writer, create=opened.create_log)
     try:
         bus = _bus(opened, sink)
+        sink.on_saved = _saved_notifier(bus)
         interactive = InteractiveAsker(bus.publish) if options.interactive else None
         asker: ApprovalAsker = interactive if interactive is not None else HeadlessAsker()
         parts = _parts(
@@ -480,6 +489,24 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         rewind_conversation=rewinder,
         on_close=sink.close,
     )
+
+
+def _saved_notifier(bus: EventBus) -> Callable[[str], None]:
+    """Return the ``on_saved`` hook that publishes ``SessionSaved`` once the current event is out.
+
+    The sink runs inside ``publish``; publishing from there would reach subscribers before the
+    ``TurnFinished`` being written, so the notice is published on the loop's next turn.
+    """
+    loop = asyncio.get_running_loop()
+
+    def publish(path: str) -> None:
+        if not bus.closed:
+            bus.publish(SessionSaved(path=path))
+
+    def schedule(path: str) -> None:
+        loop.call_soon(publish, path)
+
+    return schedule
 
 
 class _Rewinder:
