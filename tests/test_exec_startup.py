@@ -12,12 +12,19 @@ import json
 import ssl
 import subprocess
 import sys
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from arcan_core.errors import ToolInputError
+from arcan_core.errors import ToolError, ToolInputError
 from arcan_core.providers.http import tls_verify_for
-from arcan_core.tools.registry import default_registry
+from arcan_core.tools.builtin import BUILTIN_TOOLS
+from arcan_core.tools.registry import ToolRegistry, default_registry
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from arcan_core.tools.schema import SchemaPair
 
 VALID_CALL_ONLY = """
 import json, sys
@@ -66,3 +73,35 @@ def test_anything_but_plain_http_keeps_full_verification(url: str | None) -> Non
 def test_a_configured_proxy_keeps_full_verification(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", "https://proxy.test:3128")
     assert tls_verify_for("http://127.0.0.1:8080/v1") is True
+
+
+def test_validators_are_compiled_when_a_call_needs_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arcan_core.tools import base  # noqa: PLC0415
+
+    built: list[str] = []
+    real = base.build_schemas  # type: ignore[attr-defined]
+
+    def counting(model: type[BaseModel]) -> SchemaPair:
+        built.append(model.__name__)
+        return real(model)
+
+    monkeypatch.setattr(base, "build_schemas", counting)
+    registry = ToolRegistry(BUILTIN_TOOLS)
+    # One pass per tool for the schema every request carries, none for validation yet.
+    assert len(built) == len(registry)
+    validator = registry.validator("read")
+    assert len(built) == len(registry) + 1
+    assert registry.validator("read") is validator
+    assert validator.parse(json.dumps({"path": "a.txt"}))[0] == {"path": "a.txt"}
+
+
+def test_a_tool_supplying_a_broken_schema_still_fails_at_registration() -> None:
+    class Broken(BUILTIN_TOOLS[0]):  # type: ignore[misc, valid-type]
+        name = "broken"
+
+        @classmethod
+        def validation_schema(cls) -> dict[str, Any]:
+            return {"type": "object", "properties": {"a": {"type": "strin"}}}
+
+    with pytest.raises(ToolError, match="not valid JSON Schema"):
+        ToolRegistry([Broken])

@@ -2,6 +2,11 @@
 
 Front-ends and the agent core never branch on tool names: they ask the registry for a tool, its
 validator, or the specs a mode offers the model (``plan`` offers only read-only tools).
+
+A tool's validator is compiled the first time one of its calls is checked, not at registration:
+the model-facing schema must be built up front (every request carries it), but the validation
+schema is a second pydantic JSON-schema pass per tool that a run calling two tools of eleven
+would otherwise pay for all of them, on every start.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from arcan_core.errors import ConfigError
 from arcan_core.providers.base import ToolSpec
-from arcan_core.tools.base import Tool  # noqa: TC001 - used at run time by isinstance checks
+from arcan_core.tools.base import Tool
 from arcan_core.tools.validation import ToolValidator
 
 if TYPE_CHECKING:
@@ -22,7 +27,7 @@ __all__ = ["ToolRegistry", "default_registry"]
 
 
 class ToolRegistry:
-    """Tools by name; each registered tool's schemas are built and its validator compiled once."""
+    """Tools by name; each tool's schema is built once, its validator compiled on first use."""
 
     def __init__(self, tools: Iterable[Tool[Any] | type[Tool[Any]]] = ()) -> None:
         self._tools: dict[str, Tool[Any]] = {}
@@ -45,15 +50,16 @@ class ToolRegistry:
             )
         # Through the tool's own hooks: a built-in derives both schemas from its input model,
         # an MCP tool returns the schema its server listed.
-        self._validators[instance.name] = ToolValidator(
-            instance.name, instance.validation_schema(), instance.input_model
-        )
         self._specs[instance.name] = ToolSpec(
             name=instance.name,
             description=instance.description,
             input_schema=instance.input_schema(),
         )
         self._tools[instance.name] = instance
+        if _own_validation_schema(instance):
+            # A schema the tool supplies itself (an MCP server's) is checked now, so a broken one
+            # still fails at registration; one derived from the input model is always valid.
+            self.validator(instance.name)
         return instance
 
     def get(self, name: str) -> Tool[Any] | None:
@@ -61,8 +67,17 @@ class ToolRegistry:
         return self._tools.get(name)
 
     def validator(self, name: str) -> ToolValidator:
-        """Return the compiled validator of a registered tool (``KeyError`` when unknown)."""
-        return self._validators[name]
+        """Return the compiled validator of a registered tool (``KeyError`` when unknown).
+
+        Raises:
+            ToolError: the tool's validation schema is not valid JSON Schema (an MCP server's).
+        """
+        validator = self._validators.get(name)
+        if validator is None:
+            tool = self._tools[name]
+            validator = ToolValidator(name, tool.validation_schema(), tool.input_model)
+            self._validators[name] = validator
+        return validator
 
     def names(self) -> tuple[str, ...]:
         """Return the registered names, in registration order."""
@@ -81,6 +96,15 @@ class ToolRegistry:
 
     def __len__(self) -> int:
         return len(self._tools)
+
+
+def _own_validation_schema(tool: Tool[Any]) -> bool:
+    """Whether ``tool`` overrides the hook that derives its validation schema from its model."""
+    hook = type(tool).validation_schema
+    return getattr(hook, "__func__", hook) is not _DERIVED_HOOK
+
+
+_DERIVED_HOOK = Tool.validation_schema.__func__  # type: ignore[attr-defined]
 
 
 def default_registry() -> ToolRegistry:
