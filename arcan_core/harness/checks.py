@@ -44,6 +44,8 @@ __all__ = [
 DEFAULT_OUTPUT_CAP: Final = 256 * 1024
 """Bytes of output kept per run (half from the start, half from the end)."""
 _KILL_GRACE_S: Final = 1.0
+_REAP_S: Final = 10.0
+"""After SIGKILL, how long to wait for the exit to be reported (slow on a loaded machine)."""
 _CHUNK: Final = 65536
 
 
@@ -183,8 +185,9 @@ async def run_command(
         reader.cancel()
         # Reap the killed process and read its pipe to the end before the cancellation goes on,
         # so no transport outlives the event loop.
+        reap = asyncio.ensure_future(_drain(process, reader))
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(_drain(process, reader), _KILL_GRACE_S)
+            await asyncio.wait_for(asyncio.shield(reap), _REAP_S)
         raise
     return CommandResult(
         exit_code=None if timed_out else process.returncode,

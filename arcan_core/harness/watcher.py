@@ -288,11 +288,13 @@ class LiveChecks:
         for timer in self._timers.values():
             timer.cancel()
         self._timers.clear()
-        runs = [*self._runs.values(), *self._dying]
+        running = list(self._runs.values())
         self._runs.clear()
-        for run in runs:
+        for run in running:
             run.cancel()
-        for run in runs:
+        # Runs cancelled earlier are still reaping their processes: wait, never cancel twice (a
+        # second cancellation would interrupt the reaping and leave the process behind).
+        for run in [*running, *self._dying]:
             with contextlib.suppress(asyncio.CancelledError):
                 await run
         self._update_idle()
