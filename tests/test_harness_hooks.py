@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from arcan_core.agent.supervisor import StepReport, SupervisorContext
 from arcan_core.config.model import CheckConfig, HarnessConfig, HookConfig
 from arcan_core.harness.hooks import HookedTools, HookRunner
 from arcan_core.harness.loop import Harness
 from arcan_core.harness.setpoints import Setpoints
 from arcan_core.harness.watcher import ReadTracker
-from arcan_core.protocol.events import EventMsg, SensorReading, ToolCallFinished
+from arcan_core.protocol.events import Event, EventMsg, SensorReading, ToolCallFinished
+from arcan_core.protocol.messages import Usage
 from arcan_core.tools.base import ToolCallRequest
 from tests.agent_support import FileTools
 
@@ -107,3 +110,45 @@ async def test_attach_publishes_current_readings(tmp_path: Path) -> None:
     assert [(m.sensor, m.status) for m in seen if isinstance(m, SensorReading)] == [
         ("check:quick", "met")
     ]
+
+
+def _report(*msgs: EventMsg) -> StepReport:
+    now = datetime.now(UTC)
+    events = tuple(Event(session_id="s", seq=i, ts=now, msg=m) for i, m in enumerate(msgs))
+    return StepReport(
+        turn_id="t",
+        step=1,
+        stop_reason="tool_use",
+        called_tools=True,
+        events=events,
+        turn_usage=Usage(),
+        turn_cost_usd=0.0,
+        context_tokens=0,
+        context_window=0,
+    )
+
+
+async def test_a_change_during_a_step_is_judged_after_the_agents_own_edits(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text("x = 1\n")
+    (tmp_path / "b.py").write_text("y = 1\n")
+    seen: list[EventMsg] = []
+    harness = Harness(Setpoints(harness=HarnessConfig(), source="none"), tmp_path, emit=seen.append)
+    ctx = SupervisorContext(
+        turn_id="t", prompt="p", workspace=tmp_path, mode="full-auto", emit=seen.append
+    )
+    await harness.begin_turn(ctx)
+    harness.reads.record("a.py")
+    harness.reads.record("b.py")
+    # The agent writes a.py; the watcher happens to report it before the step's result arrives.
+    (tmp_path / "a.py").write_text("x = 2\n")
+    # Meanwhile the human changes b.py in their editor.
+    (tmp_path / "b.py").write_text("y = 2  # human\n")
+    harness.files_changed({"a.py", "b.py"})
+    assert not [m for m in seen if isinstance(m, SensorReading) and m.sensor.startswith("watch:")]
+    edit = ToolCallFinished(call_id="c", name="write", input={"path": "a.py"}, result="ok")
+    await harness.after_step(_report(edit))
+    flagged = [
+        m.value for m in seen if isinstance(m, SensorReading) and m.sensor.startswith("watch:")
+    ]
+    assert flagged == ["b.py"]
+    await harness.close()

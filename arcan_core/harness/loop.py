@@ -29,6 +29,7 @@ from arcan_core.harness.actuators import directive_for, feedback_message
 from arcan_core.harness.controller import (
     DEFAULT_RULES,
     EDIT_TOOLS,
+    READ_TOOLS,
     ControllerState,
     Decision,
     HarnessStop,
@@ -100,6 +101,7 @@ class Harness:
         self._clock = clock
         self._started = clock()
         self._own: dict[int, EventMsg] = {}
+        self._suspects: set[str] = set()
         self.live = LiveChecks(setpoints.specs(), root, self._emit, debounce_s=debounce_s)
         self._watch_ignore = IgnoreRules(root)
         self._watcher: ProjectWatcher | None = None
@@ -143,7 +145,11 @@ class Harness:
         if self._own.pop(id(msg), None) is not None:
             return
         self.state = fold(self.state, msg)
-        if isinstance(msg, ToolCallFinished) and msg.name in EDIT_TOOLS and not msg.is_error:
+        if not isinstance(msg, ToolCallFinished) or msg.is_error:
+            return
+        if msg.name in READ_TOOLS and isinstance(msg.input.get("path"), str):
+            self.reads.record(msg.input["path"])
+        if msg.name in EDIT_TOOLS:
             # The agent's own edits make checks stale at once, without waiting for the watcher
             # (which may be off, or a few milliseconds behind).
             path = msg.input.get("path")
@@ -163,7 +169,19 @@ class Harness:
             self._watch_task = asyncio.get_running_loop().create_task(self._watcher.run())
 
     def files_changed(self, paths: set[str]) -> None:
-        """Files changed (seen by the watcher): flag edits behind the agent's back, mark checks."""
+        """Files changed (seen by the watcher): flag edits behind the agent's back, mark checks.
+
+        While the agent works, a change may be its own edit whose result the harness has not seen
+        yet; such paths are judged after the step's report is folded (``after_step``), still
+        before the agent's next edit.
+        """
+        if self.state.turn_open:
+            self._suspects.update(paths)
+        else:
+            self._flag_external(paths)
+        self.live.files_changed(paths)
+
+    def _flag_external(self, paths: Iterable[str]) -> None:
         for path in sorted(paths):
             key = self.reads.changed(path)
             if key is not None:
@@ -177,7 +195,6 @@ class Harness:
                         detail=f"{key} changed after the agent read it",
                     )
                 )
-        self.live.files_changed(paths)
 
     async def watcher_ready(self) -> None:
         """Wait until the watcher sees changes (for tests and benchmarks)."""
@@ -216,6 +233,9 @@ class Harness:
         """Fold the step, decide, and tell the loop what to do next."""
         for msg in report.events:
             self.observe(msg)
+        if self._suspects:
+            suspects, self._suspects = self._suspects, set()
+            self._flag_external(suspects)
         model_stopped = not report.called_tools
         if model_stopped:
             await self._turn_end_hooks()
