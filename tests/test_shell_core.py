@@ -10,6 +10,7 @@ from prompt_toolkit.history import InMemoryHistory
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
+from arcan_core.protocol.operations import Shutdown
 from arcan_tui.shell.host import CoreHost, OpenRequest
 from arcan_tui.shell.session import ShellSession
 from tests.test_shell_session import DEADLINE_S, Transcript
@@ -76,3 +77,17 @@ async def test_the_demo_runs_through_the_real_core_and_continues(tmp_path: Path)
     )
     assert "✓ edit arcan_demo.py" in second  # the past turn, replayed
     assert "1 turn" in second
+
+
+async def test_a_new_session_names_its_model_before_the_first_prompt(tmp_path: Path) -> None:
+    # The log (which also names the model) is only written at the first prompt; the toolbar
+    # must not wait for it.
+    # No model configured: the provider's default is chosen, which only the core knows.
+    host = CoreHost(tmp_path, {"provider": "scripted"})
+    opened = await host.open(OpenRequest())
+    try:
+        assert (opened.provider, opened.model) == ("scripted", "scripted-demo")
+        assert opened.context_window > 0
+    finally:
+        opened.core.submit(Shutdown())
+        await opened.core.wait_closed()

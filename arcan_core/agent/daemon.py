@@ -73,6 +73,7 @@ class CoreDaemon:
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._ready: ReadyAgent | None = agent
+        self._parts = agent.parts
         self._state = agent.state
         self._running: RunningTurn | None = None
         self._waiter: asyncio.Task[CompletedTurn] | None = None
@@ -119,6 +120,11 @@ class CoreDaemon:
     def messages(self) -> tuple[Message, ...]:
         """The conversation as the model sees it now (an immutable copy)."""
         return tuple(self._state.messages)
+
+    @property
+    def model(self) -> ModelInfo:
+        """The model in use: its provider, id and limits (a new session has no log to ask yet)."""
+        return self._parts.model
 
     @property
     def busy(self) -> bool:

@@ -8,7 +8,6 @@ shell a small in-memory core and the command line hands it the real one.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -110,18 +109,12 @@ class CoreHost:
             self._config = await asyncio.to_thread(self._load_config)
         config = self._config
         from arcan_core.agent.session import CoreOptions, open_core  # noqa: PLC0415
-        from arcan_core.errors import ArcanError  # noqa: PLC0415
-        from arcan_core.providers.models import model_info  # noqa: PLC0415
-        from arcan_core.store import ProjectPaths, read_summary  # noqa: PLC0415
 
         resume = request.resume or ("continue" if request.continue_latest else "new")
         core = await open_core(CoreOptions(project_dir=self._project, config=config, resume=resume))
-        provider, model = config.provider or "", config.model or ""
-        with contextlib.suppress(ArcanError):
-            # The header names the provider and model actually chosen; the toolbar can do without.
-            summary = read_summary(ProjectPaths(self._project), core.session_id)
-            provider, model = summary.provider, summary.model
-        window = model_info(provider, model, config.models).context_window if model else 0
+        # The core knows the provider and model actually chosen (a new session's log, which
+        # names them too, is only written at its first prompt).
+        provider, model, window = core.model.provider, core.model.id, core.model.context_window
         return OpenedCore(
             core=core,
             provider=provider,
