@@ -647,8 +647,13 @@ class ArcanAgent:
             manager = McpManager.from_config(project, config, extra=extra, notify=notes.append)
             tools = await manager.tools()
             opener = self._open_core or open_core
+            # This manager holds the editor's servers too, so the core must not start its own.
             options = CoreOptions(
-                project_dir=project, config=config, resume=resume, extra_tools=tuple(tools)
+                project_dir=project,
+                config=config,
+                resume=resume,
+                extra_tools=tuple(tools),
+                mcp=False,
             )
             try:
                 core = await opener(options)

@@ -39,7 +39,7 @@ from arcan_core.protocol.operations import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Awaitable, Callable
+    from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
     from arcan_core.agent.approvals import InteractiveAsker
     from arcan_core.agent.bus import EventBus
@@ -71,6 +71,7 @@ class CoreDaemon:
         switch_model: ModelSwitcher | None = None,
         rewind_conversation: Callable[[str], Awaitable[str]] | None = None,
         on_close: Callable[[], None] | None = None,
+        closers: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self._ready: ReadyAgent | None = agent
         self._parts = agent.parts
@@ -86,6 +87,8 @@ class CoreDaemon:
         self._switch_model = switch_model
         self._rewind_conversation = rewind_conversation
         self._on_close = on_close
+        self._closers = tuple(closers)
+        """What the core owns besides its providers (MCP servers), stopped after them."""
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._pending_model: SetModel | None = None
@@ -216,8 +219,12 @@ class CoreDaemon:
                 self._on_close()
         finally:
             self._bus.close()
-            for provider in self._providers:
-                await provider.aclose()
+            try:
+                for provider in self._providers:
+                    await provider.aclose()
+            finally:
+                for closer in self._closers:
+                    await closer()
 
     async def _dispatch(self, op: Operation) -> bool:  # noqa: PLR0912 - one arm per op
         """Handle one operation; return ``True`` to stop the core."""

@@ -47,6 +47,7 @@ from arcan_core.tools.base import Tool
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence  # noqa: TC004 - annotations are strings here
 
+    from arcan_core.mcp import McpManager
     from arcan_core.protocol.events import Event, EventMsg  # noqa: TC004
     from arcan_core.protocol.messages import Message
     from arcan_core.protocol.operations import ApprovalMode
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
     from arcan_core.store import SessionWriter  # noqa: TC004
     from arcan_core.tools.base import ApprovalAsker, EventSink, ToolCallRequest, ToolOutcome
 
-__all__ = ["CoreOptions", "open_core"]
+__all__ = ["CoreOptions", "has_mcp_servers", "open_core"]
 
 Resume = Literal["new", "continue"] | str
 
@@ -82,6 +83,9 @@ class CoreOptions:
             process's).
         home: the user's home, where ``~/.agents/skills`` is looked up.
         title: the title of a new session (default: from its first prompt).
+        mcp: start the project's MCP servers (``.mcp.json``, ``[mcp_servers]``) with the core,
+            offer their tools and stop them with it; off for a front-end that runs its own
+            manager (the ACP adapter, which adds the editor's servers) or a ready ``tools``.
     """
 
     project_dir: Path
@@ -108,6 +112,7 @@ class CoreOptions:
     """Offer the ``task`` tool (read-only sub-agents); needs the built-in tool system."""
     extra_system: str | None = field(default=None)
     """Text appended to the system prompt (a front-end's own conventions)."""
+    mcp: bool = True
 
     def replace(self, **changes: Any) -> CoreOptions:
         """Return a copy with ``changes`` applied."""
@@ -451,10 +456,27 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         ConfigError: the provider or model cannot be set up.
     """
     workspace = options.project_dir.resolve()
-    opened = _open_session(options, workspace)
+    warnings = _Warnings()
+    mcp = await _start_mcp(options, workspace, warnings)
+    if mcp is not None:
+        try:
+            tools = tuple(await mcp.tools())
+        except BaseException:
+            await mcp.aclose()
+            raise
+        options = options.replace(extra_tools=(*options.extra_tools, *tools))
+    try:
+        opened = _open_session(options, workspace)
+    except BaseException:
+        if mcp is not None:
+            await mcp.aclose()
+        raise
     sink = _LogSink(opened.writer, create=opened.create_log)
     try:
         bus = _bus(opened, sink)
+        # On the loop's next turn: a front-end subscribes right after open_core returns, and
+        # must see why a server is missing.
+        asyncio.get_running_loop().call_soon(warnings.attach, bus)
         sink.on_saved = _saved_notifier(bus)
         interactive = InteractiveAsker(bus.publish) if options.interactive else None
         asker: ApprovalAsker = interactive if interactive is not None else HeadlessAsker()
@@ -471,6 +493,8 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
             await parts.checkpoints.adopt(opened.forked_from, turns)
     except BaseException:
         sink.close()
+        if mcp is not None:
+            await mcp.aclose()
         raise
     provider = opened.provider
 
@@ -488,7 +512,56 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         switch_model=switch,
         rewind_conversation=rewinder,
         on_close=sink.close,
+        closers=(mcp.aclose,) if mcp is not None else (),
     )
+
+
+MCP_JSON_NAME = ".mcp.json"
+"""The project's shared MCP file (``arcan_core.mcp.MCP_JSON``), named here so that a project
+without MCP servers never imports the MCP package."""
+
+
+def has_mcp_servers(workspace: Path, config: ArcanConfig) -> bool:
+    """Return whether the project configures any MCP server (a cheap check: no parsing)."""
+    return bool(config.mcp_servers) or (workspace / MCP_JSON_NAME).is_file()
+
+
+async def _start_mcp(
+    options: CoreOptions, workspace: Path, warnings: _Warnings
+) -> McpManager | None:
+    """Build the manager of the project's MCP servers, or ``None`` when there are none.
+
+    Raises:
+        ConfigError: ``.mcp.json`` is malformed.
+    """
+    if not options.mcp or options.tools is not None:
+        return None
+    if not has_mcp_servers(workspace, options.config):
+        return None
+    from arcan_core.mcp import McpManager  # noqa: PLC0415 - only for projects with servers
+
+    return McpManager.from_config(workspace, options.config, notify=warnings)
+
+
+class _Warnings:
+    """Turns MCP notices into ``Warning`` events: held until attached, dropped once closed."""
+
+    def __init__(self) -> None:
+        self._held: list[str] = []
+        self._bus: EventBus | None = None
+
+    def __call__(self, line: str) -> None:
+        if self._bus is None:
+            self._held.append(line)
+        elif not self._bus.closed:
+            self._bus.publish(WarningEvent(message=line))
+
+    def attach(self, bus: EventBus) -> None:
+        """Publish the held notices on ``bus`` and the later ones as they come."""
+        self._bus = bus
+        held, self._held = self._held, []
+        for line in held:
+            self(line)
 
 
 def _saved_notifier(bus: EventBus) -> Callable[[str], None]:
