@@ -84,6 +84,15 @@ def _options(args: argparse.Namespace) -> CoreOptions:
     flags = config_flags(args)
     flags["script"] = args.script
     config = load_config(project, flags=flags).config
+    # The budgets go into the harness table too: with --until-green the harness, not the core's
+    # step limit, enforces them (``harnessed`` takes its limits from that table).
+    budgets: dict[str, object] = {}
+    if args.max_turns is not None:
+        budgets["max_turns"] = args.max_turns
+    if args.max_cost is not None:
+        budgets["max_cost_usd"] = args.max_cost
+    if budgets:
+        config = config.model_copy(update={"harness": config.harness.model_copy(update=budgets)})
     harness = config.harness
     limits = TurnLimits(
         max_steps=args.max_turns if args.max_turns is not None else harness.max_turns,
@@ -183,5 +192,14 @@ def run(args: argparse.Namespace) -> int:
 
         options, harness = harnessed(options)
         sys.stderr.write(harness.setpoints.describe() + "\n")
+        if not harness.setpoints.harness.checks:
+            from arcan_core.errors import UsageError  # noqa: PLC0415
+
+            # With nothing to check, "every setpoint met" would be vacuously true: exit 0 for
+            # a task nobody verified.
+            raise UsageError(
+                "--until-green needs checks to turn green, and this project has none",
+                hint="add [harness.checks.NAME] tables, or run `arcan harness init`",
+            )
     printer = HeadlessPrinter(sys.stdout, sys.stderr, json_lines=args.json)
     return asyncio.run(_drive(options, prompt, printer, harness))
