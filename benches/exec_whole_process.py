@@ -11,6 +11,11 @@ Scenarios (the peers were measured the same way on this machine, see the agent-c
 Each run is a fresh process (``arcan exec`` with the Anthropic provider pointed at the loopback
 server); wall time, CPU time (user + system) and peak RSS come from ``os.wait4`` of that process.
 The median of the runs is printed.
+
+One unmeasured warm-up run goes first, with ``PYTHONDONTWRITEBYTECODE`` removed from the child's
+environment: an installed arcan has its bytecode compiled (pip does it at install), but a
+development checkout where that variable is set would otherwise recompile every module edited
+since its ``.pyc`` was written, on every run, and time the compiler instead of arcan.
 """
 
 from __future__ import annotations
@@ -86,7 +91,11 @@ def main() -> int:
         project = root / "project"
         project.mkdir()
         (project / "notes.txt").write_text("hello from the notes\n")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("ARCAN_")}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("ARCAN_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env.update(
             ANTHROPIC_API_KEY="loopback",
             XDG_CONFIG_HOME=str(root / "config"),
@@ -94,6 +103,10 @@ def main() -> int:
             HOME=str(root / "home"),
         )
         with ThreadedLoopback() as server:
+            server.enqueue(*SCENARIOS["reply"])
+            if _run_once(server.anthropic_base_url, project, env)[3] != 0:
+                print("warm-up: arcan exec failed", file=sys.stderr)
+                return 1
             for name in args.scenario or ["reply", "read", "long"]:
                 walls, cpus, rss = [], [], []
                 for _ in range(args.runs):
