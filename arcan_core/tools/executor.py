@@ -284,7 +284,10 @@ class ToolExecutor:
                 tool,
                 args,
                 self._mode,
-                sandbox_reason=self.sandbox.unavailable_reason,
+                # Only modes that sandbox the shell need the probe (it starts bwrap once).
+                sandbox_reason=(
+                    self.sandbox.unavailable_reason if self._mode in _SANDBOXED_MODES else None
+                ),
                 paths=actor.paths,
             )
         except ArcanError as error:

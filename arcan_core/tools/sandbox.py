@@ -4,8 +4,9 @@ On Linux that is bubblewrap (``bwrap``): the whole file system is mounted read-o
 workspace, the directories the user added and a private ``/tmp`` are writable, ``.git/hooks`` and
 ``.arcan/`` stay read-only inside the workspace (a hook or a permission file written by a command
 would run or apply later, outside the sandbox), and the network is cut off unless the config
-allows it. Whether ``bwrap`` can start here is probed once per process; where it cannot, the
-policy asks for every shell call and says why (``Sandbox.unavailable_reason``).
+allows it. Whether ``bwrap`` can start here is probed once per process, on the first sandboxed
+call (not when the core opens); where it cannot, the policy asks for every shell call and says
+why (``Sandbox.unavailable_reason``).
 """
 
 from __future__ import annotations
@@ -167,9 +168,9 @@ def default_sandbox(config: SandboxConfig | None = None) -> Sandbox:
     executable = shutil.which("bwrap")
     if executable is None:
         return NoSandbox("bubblewrap (bwrap) is not installed; install the bubblewrap package")
-    sandbox = BwrapSandbox(executable, network=bool(config and config.network))
-    reason = sandbox.unavailable_reason
-    return NoSandbox(reason) if reason else sandbox
+    # Not probed here: starting bwrap costs a process at every core open, and a session in
+    # ``ask`` or ``plan`` mode may never sandbox a command. ``available`` probes on first use.
+    return BwrapSandbox(executable, network=bool(config and config.network))
 
 
 def sandbox_denial(output: str, exit_code: int) -> str | None:
