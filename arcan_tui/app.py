@@ -105,6 +105,7 @@ class ArcanApp(App[None]):
         self._connect = connect
         self.core: CoreHandle | None = None
         self._pending_ops: list[Operation] = []
+        self._quitting = False
         self.theme_failures: list[str] = []
         self._load_themes()
 
@@ -155,7 +156,9 @@ class ArcanApp(App[None]):
             self.notify(
                 "\n".join(self.theme_failures), title="theme files skipped", severity="warning"
             )
-        self.start_core(ConnectRequest(resume=self.options.resume))
+        # After the first frame: loading the core blocks the loop for a moment, and the prompt
+        # should already be on screen by then.
+        self.call_after_refresh(self.start_core, ConnectRequest(resume=self.options.resume))
 
     def _after_setup(self, provider: str | None) -> None:
         if provider is None:
@@ -196,6 +199,10 @@ class ArcanApp(App[None]):
             self.push_screen(FirstRunScreen(self.options.project_dir), self._after_setup)
             return
         core = connection.core
+        if self._quitting:
+            # The user quit while the core was opening: close it rather than leave it running.
+            await self._close(core)
+            return
         self.core = core
         labels = {"provider": connection.provider, "model": connection.model}
         chat.set_status(connecting=False, **{k: v for k, v in labels.items() if v})
@@ -244,6 +251,7 @@ class ArcanApp(App[None]):
 
     async def action_quit(self) -> None:
         """Shut the core down cleanly (flushing its log), then exit."""
+        self._quitting = True
         core, self.core = self.core, None
         if core is not None:
             await self._close(core)

@@ -88,7 +88,9 @@ class Pane:
     """A private tmux server running one command in a 120x40 pane."""
 
     def __init__(self, socket: str) -> None:
+        self.base = socket
         self.socket = socket
+        self.runs = 0
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(
@@ -99,6 +101,9 @@ class Pane:
         ).stdout
 
     def start(self, command: str) -> int:
+        # A fresh server per run: reusing a socket right after kill-server races its shutdown.
+        self.runs += 1
+        self.socket = f"{self.base}-{self.runs}"
         self.tmux("new-session", "-d", "-s", "b", "-x", "120", "-y", "40", command)
         return int(self.tmux("display", "-p", "-t", "b", "#{pane_pid}").strip())
 

@@ -558,6 +558,7 @@ async def test_quit_shuts_the_core_down(tmp_path: Path) -> None:
     core = ScriptedCore()
     app = make_app(core, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.core is core)
         app.chat.prompt.set_text("/quit")
         await pilot.press("enter")
         await pilot.pause()

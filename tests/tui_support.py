@@ -25,7 +25,7 @@ class ScriptedCore:
     def __init__(self, history: Iterable[EventMsg] = (), session_id: str = "s-test") -> None:
         self._session_id = session_id
         self.ops: list[Operation] = []
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[EventMsg | None] = asyncio.Queue()
         self._seq = 0
         past = datetime.now(UTC) - timedelta(days=1)
         self.history = [self._envelope(msg, past) for msg in history]
@@ -41,8 +41,9 @@ class ScriptedCore:
         return Event(session_id=self._session_id, seq=self._seq, ts=ts, msg=msg)
 
     def emit(self, *msgs: EventMsg) -> None:
+        # Stamped when delivered, as a live core would: nothing is emitted before a subscriber.
         for msg in msgs:
-            self._queue.put_nowait(self._envelope(msg, datetime.now(UTC)))
+            self._queue.put_nowait(msg)
 
     def submit(self, op: Operation) -> str:
         self.ops.append(op)
@@ -61,7 +62,7 @@ class ScriptedCore:
             queued = await self._queue.get()
             if queued is None:
                 return
-            yield queued
+            yield self._envelope(queued, datetime.now(UTC))
 
     async def wait_closed(self) -> None:
         await self.closed.wait()
@@ -113,6 +114,12 @@ async def settle(app: ArcanApp, pilot: object) -> None:
     from textual.pilot import Pilot  # noqa: PLC0415
 
     assert isinstance(pilot, Pilot)
+    # The app connects after its first frame; then the router drains what the core emitted.
+    for _ in range(200):
+        core = app.core
+        if isinstance(core, ScriptedCore) and core._queue.empty():
+            break
+        await pilot.pause(0.01)
     await pilot.pause()
     await pilot.pause()
     await app.chat.transcript.flush_now()

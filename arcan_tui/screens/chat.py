@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 __all__ = ["ChatScreen"]
 
+INDEX_DELAY_S = 0.3
+"""Seconds after mount before the project's files are indexed for ``@`` completion."""
+
 SHELL_TIMEOUT_S = 120.0
 SHELL_CONTEXT_CHARS = 8_000
 """Output of a ``!command`` offered to the model with the next prompt, at most."""
@@ -119,8 +122,12 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Index project files for ``@`` completion off the UI thread; load history lazily."""
-        self.run_worker(self._index_files, thread=True, group="index", exclusive=True)
+        # The walk competes with the first paint for the GIL: start it once the screen is up.
+        self.set_timer(INDEX_DELAY_S, self._start_index)
         self.prompt.set_history(self.history.navigator())
+
+    def _start_index(self) -> None:
+        self.run_worker(self._index_files, thread=True, group="index", exclusive=True)
 
     def _index_files(self) -> None:
         paths = scan_project(self.project_dir)

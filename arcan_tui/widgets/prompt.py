@@ -90,6 +90,8 @@ class PromptInput(TextArea):
         id: str | None = None,  # noqa: A002
     ) -> None:
         super().__init__(id=id, soft_wrap=True, tab_behavior="focus", show_line_numbers=False)
+        # A steady cursor: blinking repaints twice a second, the only work an idle TUI would do.
+        self.cursor_blink = False
         self.menu = menu
         self.completers = completers
         self.prompt_history = history
