@@ -4,7 +4,8 @@ Subcommands live in ``arcan_tui.commands``, one module each, listed in ``COMMAND
 module defines ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int`` and keeps its heavy
 imports inside ``run`` so that ``arcan --version`` and ``arcan exec`` stay fast.
 
-Exit codes: 0 success, 1 the task failed, 2 usage or configuration error, 130 interrupted.
+Exit codes: 0 success, 1 the task failed, 2 usage or configuration error, 130 interrupted,
+141 the reader of stdout went away (``arcan sessions | head -1``), silently, as if by SIGPIPE.
 
 Start-up: ``arcan --version`` is answered before anything else loads, so this module imports
 only what Python has loaded at start anyway (``os``, ``sys``, ``importlib``); ``argparse``,
@@ -44,6 +45,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
 
 
 COMMANDS: dict[str, str] = {
@@ -188,12 +190,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("arcan: interrupted\n")
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _stdout_gone()
     except Exception as error:  # noqa: BLE001 - the edge: every error becomes a message
         from arcan_tui.errors_edge import report  # noqa: PLC0415 - only on the error path
 
         return report(error, debug=_debug_enabled(args))
 
 
+def _stdout_gone() -> int:
+    """The reader of stdout closed it: stop quietly, as ``cat`` does when ``head`` has enough.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot raise again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_BROKEN_PIPE
+
+
 def entry() -> None:
     """Console-script entry point."""
-    sys.exit(main())
+    code = main()
+    try:
+        sys.stdout.flush()  # what is still buffered: a closed pipe shows here, not at exit
+    except BrokenPipeError:
+        code = _stdout_gone()
+    sys.exit(code)

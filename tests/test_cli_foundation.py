@@ -212,3 +212,26 @@ def test_debug_log_records_every_arcan_logger_with_secrets_scrubbed(
     assert "arcan.providers: POST /v1/messages key=[REDACTED]" in text
     assert "sk-ant-api03" not in text
     assert "arcan_core.harness.watcher: watching 3 paths" in text
+
+
+@pytest.mark.parametrize("command", ["config", "sessions"])
+def test_a_reader_that_stops_early_is_not_an_internal_error(
+    env: dict[str, str], project: Path, command: str
+) -> None:
+    # `arcan config | head -1`: the pipe closes before arcan writes; nothing may reach stderr.
+    for number in range(30):
+        add_session(project, f"20261125T0900{number:02d}-abcdef", "a prompt " * 8)
+    process = subprocess.Popen(
+        [str(ARCAN), command],
+        env=env,
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.stderr.close()
+    assert process.wait(timeout=60) == 141
+    assert stderr == ""
