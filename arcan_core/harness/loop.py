@@ -158,6 +158,10 @@ class Harness:
                 relative = self._watch_ignore.relative(self.root / path)
                 if relative is not None:
                     self.live.files_changed({relative})
+                # The agent's own edit may change what an unwatched check measures: read it
+                # again before the agent's claim of done is believed.
+                # A run already under way started for this task (``start``): it counts.
+        self.live.mark_stale(self.live.unwatched, restart=False)
 
     # -- the watcher ----------------------------------------------------------------------------
 
@@ -228,6 +232,10 @@ class Harness:
                 self._emit(
                     SensorReading(sensor=f"check:{name}", setpoint="", status="unknown", met=None)
                 )
+        # A check that watches no files is never made stale by a change, so a reading from
+        # before the task would pass as current forever: it must run within the task before
+        # the task can be declared done (the verify rule runs stale checks at claimed-done).
+        self.live.mark_stale(self.live.unwatched)
 
     async def after_step(self, report: StepReport) -> Directive:
         """Fold the step, decide, and tell the loop what to do next."""

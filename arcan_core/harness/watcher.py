@@ -191,6 +191,28 @@ class LiveChecks:
         """The checks' names."""
         return tuple(self._specs)
 
+    @property
+    def unwatched(self) -> tuple[str, ...]:
+        """The checks with no ``watch`` globs.
+
+        No file change marks them, so no reading of them may outlive a task (see
+        ``Harness.begin_turn``).
+        """
+        return tuple(name for name, spec in self._specs.items() if not spec.config.watch)
+
+    def mark_stale(self, names: Iterable[str], *, restart: bool = True) -> None:
+        """Mark ``names`` stale: an idle check waits for a verification to run it.
+
+        A scheduled or running one is started over with ``restart`` (its run may predate a
+        change), and left to finish without it.
+        """
+        for name in names:
+            if name in self._runs or name in self._timers:
+                if restart:
+                    self.invalidate(name)
+            elif name in self._specs:
+                self._mark(name, "stale")
+
     def matching(self, relative_paths: Iterable[str]) -> set[str]:
         """The checks whose ``watch`` globs match any of ``relative_paths``."""
         paths = list(relative_paths)
