@@ -144,6 +144,14 @@ def test_theme_file_rejects_unknown_keys(tmp_path: Path) -> None:
     assert themes == []
     assert len(failures) == 2
     assert ThemeFile(name="x", primary="#123456").dark
+    with pytest.raises(ValueError, match="dark must be a bool"):
+        ThemeFile.from_mapping({"name": "x", "primary": "#000", "dark": "yes"})
+    with pytest.raises(ValueError, match="variables must be a table of strings"):
+        ThemeFile.from_mapping({"name": "x", "primary": "#000", "variables": {"a": 1}})
+    with pytest.raises(ValueError, match="primary must be a non-empty string"):
+        ThemeFile.from_mapping({"name": "x"})
+    spread = ThemeFile.from_mapping({"name": "x", "primary": "#000", "luminosity_spread": 0.2})
+    assert spread.luminosity_spread == 0.2
 
 
 def test_remember_theme_creates_and_edits_only_that_key(tmp_path: Path) -> None:
