@@ -102,6 +102,24 @@ async def test_write_creates_a_file_with_parents(ctx: ToolContext) -> None:
     assert "+x = 1" in (result.display.diff or "")
 
 
+@pytest.mark.parametrize(("umask", "expected"), [(0o022, 0o644), (0o027, 0o640)])
+async def test_write_creates_new_files_with_the_umask_mode(
+    ctx: ToolContext, umask: int, expected: int
+) -> None:
+    # A new file must get what any editor would give it (0o666 less the umask), not the
+    # private 0o600 of a temporary file.
+    old = os.umask(umask)
+    try:
+        await WriteTool().run(WriteInput(path="fresh.txt", content="x\n"), ctx)
+        await PatchTool().run(
+            PatchInput(changes=[FileChange(path="made.txt", action="create", content="y\n")]), ctx
+        )
+    finally:
+        os.umask(old)
+    assert (ctx.workspace / "fresh.txt").stat().st_mode & 0o777 == expected
+    assert (ctx.workspace / "made.txt").stat().st_mode & 0o777 == expected
+
+
 async def test_write_refuses_to_replace_a_file_not_read(ctx: ToolContext) -> None:
     target = ctx.workspace / "a.txt"
     target.write_text("original\n")

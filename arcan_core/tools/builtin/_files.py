@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import errno
 import hashlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from arcan_core.errors import ToolError
@@ -62,8 +63,35 @@ def read_text(path: Path, shown: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
+_NEW_FILE_MODE = 0o666
+"""Asked for when creating a file; the kernel takes the umask (and a default ACL) off it."""
+_TMP_ATTEMPTS = 16
+
+
+def _create_beside(path: Path) -> tuple[int, str]:
+    """Create a new, uniquely named file next to ``path``; return its descriptor and name.
+
+    Unlike ``tempfile.mkstemp`` (always 0o600) the file is created with ``_NEW_FILE_MODE``, so a
+    file that did not exist before ends up with the mode the user's umask gives any new file.
+
+    Raises:
+        FileExistsError: every name tried was taken (practically never).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(_TMP_ATTEMPTS):
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}.arcan")
+        try:
+            return os.open(tmp, flags, _NEW_FILE_MODE), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
 def atomic_write(path: Path, text: str, shown: str) -> None:
-    """Replace ``path`` with ``text`` atomically, keeping the file's permission bits.
+    """Replace ``path`` with ``text`` atomically.
+
+    A replaced file keeps its permission bits; a new one gets ``0o666`` less the umask, as any
+    program creating it would give it.
 
     Raises:
         ToolError: the directory cannot be created or the file cannot be written.
@@ -71,7 +99,7 @@ def atomic_write(path: Path, text: str, shown: str) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         mode = path.stat().st_mode & 0o7777 if path.exists() else None
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".arcan", dir=path.parent)
+        fd, tmp = _create_beside(path)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
