@@ -36,14 +36,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-turns", type=int, metavar="N", help="most model steps for the task")
     parser.add_argument("--max-cost", type=float, metavar="USD", help="most dollars for the task")
-    parser.add_argument(
+    import argparse  # noqa: PLC0415 - the module imports it only for type checking
+
+    # SUPPRESS, not None: an unset flag here must leave alone the same flag given before the
+    # subcommand (``arcan --continue exec …``), which the top-level parser already stored.
+    resume = parser.add_mutually_exclusive_group()
+    resume.add_argument(
+        "-c",
         "--continue",
         dest="continue_",
         action="store_true",
-        default=None,
+        default=argparse.SUPPRESS,
         help="go on with the latest session of the project",
     )
-    parser.add_argument("--resume", metavar="ID", default=None, help="go on with session ID")
+    resume.add_argument(
+        "-r", "--resume", metavar="ID", default=argparse.SUPPRESS, help="go on with session ID"
+    )
     parser.add_argument(
         "--script", metavar="FILE", help="transcript for --provider scripted (tests, demos)"
     )
@@ -99,7 +107,8 @@ def _options(args: argparse.Namespace) -> CoreOptions:
         max_cost_usd=args.max_cost if args.max_cost is not None else harness.max_cost_usd,
         max_tokens=harness.max_tokens,
     )
-    resume = args.resume or ("continue" if args.continue_ else "new")
+    given: str | None = getattr(args, "resume", None)
+    resume = given or ("continue" if getattr(args, "continue_", False) else "new")
     return CoreOptions(
         project_dir=project,
         config=config,
@@ -107,6 +116,10 @@ def _options(args: argparse.Namespace) -> CoreOptions:
         interactive=False,
         limits=limits,
         checkpoints=not args.no_checkpoints,
+        # No watcher or background check runs a one-shot task would not wait for; with
+        # --until-green the harness ``harnessed`` builds reads the checks (see ARCHITECTURE.md,
+        # "The core builds its own harness").
+        live_checks=False,
     )
 
 
