@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from arcan_core.agent.bus import is_logged
+from arcan_core.config.secrets import Redactor
 from arcan_core.protocol.events import (
     ContextCompacted,
     ErrorEvent,
@@ -70,10 +71,23 @@ class RunSummary:
 class HeadlessPrinter:
     """Turns core events into ``arcan exec`` output."""
 
-    def __init__(self, out: TextIO, err: TextIO, *, json_lines: bool = False) -> None:
+    def __init__(
+        self,
+        out: TextIO,
+        err: TextIO,
+        *,
+        json_lines: bool = False,
+        redactor: Callable[[str], str] | None = None,
+    ) -> None:
+        """Print to ``out`` and ``err``; ``redactor`` scrubs JSON lines (default: ``Redactor()``).
+
+        The JSON lines are the session log's events, so they pass through the same scrubber the
+        log uses: a pipeline reading ``--json`` must not see a key the log file would not hold.
+        """
         self._out = out
         self._err = err
         self._json = json_lines
+        self._redact = redactor or Redactor()
         self.summary = RunSummary()
         self._turn_id: str | None = None
         self._handlers: dict[type, Callable[[Any, str], None]] = {
@@ -93,7 +107,7 @@ class HeadlessPrinter:
         """Print what ``event`` means for the user."""
         msg = event.msg
         if self._json and is_logged(msg):
-            self._out.write(event.model_dump_json() + "\n")
+            self._out.write(self._redact(event.model_dump_json()) + "\n")
             self._out.flush()
         handler = self._handlers.get(type(msg))
         if handler is not None:

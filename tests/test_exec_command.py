@@ -221,3 +221,32 @@ def test_ctrl_c_interrupts_with_exit_130(project: Path) -> None:
     assert process.returncode == 130
     finished = [json.loads(line) for line in out.splitlines() if '"turn_finished"' in line]
     assert finished[-1]["msg"]["stop_reason"] == "interrupted"
+
+
+def test_json_lines_are_scrubbed_like_the_session_log(project: Path) -> None:
+    key = "sk-ant-test-SECRET123456"
+    token = "plain-value-of-a-token-98765"  # not shaped like a key: scrubbed for its env name
+    script = _script(project.parent, [{"text": f"The key is {key} and the token {token}."}])
+    env = _env(project.parent)
+    env["ANTHROPIC_API_KEY"] = key
+    env["DEPLOY_TOKEN"] = token
+    result = subprocess.run(
+        [*ARCAN, "exec", "-C", str(project), *_scripted(script), "say the key", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert key not in result.stdout
+    assert token not in result.stdout
+    answers = [
+        json.loads(line)["msg"]["message"]
+        for line in result.stdout.splitlines()
+        if json.loads(line)["msg"]["type"] == "message_appended"
+    ]
+    assert "[REDACTED]" in json.dumps(answers[-1])
+    logs = list((project / ".arcan" / "sessions").glob("*.jsonl"))
+    assert logs
+    assert key not in logs[0].read_text()
