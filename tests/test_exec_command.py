@@ -250,3 +250,23 @@ def test_json_lines_are_scrubbed_like_the_session_log(project: Path) -> None:
     logs = list((project / ".arcan" / "sessions").glob("*.jsonl"))
     assert logs
     assert key not in logs[0].read_text()
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "said"),
+    [
+        ("--max-cost", "-1", "--max-cost -1: a budget in dollars must be 0 or more"),
+        ("--max-cost", "nan", "--max-cost nan: a budget in dollars must be 0 or more"),
+        ("--max-turns", "0", "--max-turns 0: the task needs at least 1 step"),
+    ],
+)
+def test_impossible_budgets_are_usage_errors(
+    project: Path, flag: str, value: str, said: str
+) -> None:
+    script = _script(project.parent, [{"text": "never"}])
+    result = exec_arcan(project, script, "hi", f"{flag}={value}")
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"arcan: {said}", result.stderr.splitlines()[1]]
+    assert result.stderr.splitlines()[1].startswith("hint: give ")
+    assert result.stdout == ""
+    assert not (project / ".arcan" / "sessions").exists()

@@ -82,6 +82,28 @@ def _prompt(args: argparse.Namespace) -> str:
     return text.strip()
 
 
+def _check_budgets(args: argparse.Namespace) -> None:
+    """Refuse budgets that cannot be met, before any configuration or session is touched.
+
+    Raises:
+        UsageError: ``--max-turns`` below 1, or ``--max-cost`` negative or not a number.
+    """
+    import math  # noqa: PLC0415
+
+    from arcan_core.errors import UsageError  # noqa: PLC0415
+
+    if args.max_turns is not None and args.max_turns < 1:
+        raise UsageError(
+            f"--max-turns {args.max_turns}: the task needs at least 1 step",
+            hint="give a positive count, such as --max-turns 10",
+        )
+    if args.max_cost is not None and not (math.isfinite(args.max_cost) and args.max_cost >= 0):
+        raise UsageError(
+            f"--max-cost {args.max_cost:g}: a budget in dollars must be 0 or more",
+            hint="give an amount such as --max-cost 0.50",
+        )
+
+
 def _options(args: argparse.Namespace) -> CoreOptions:
     from arcan_core.agent.session import CoreOptions  # noqa: PLC0415
     from arcan_core.agent.state import TurnLimits  # noqa: PLC0415
@@ -197,6 +219,7 @@ def run(args: argparse.Namespace) -> int:
     from arcan_tui.headless import HeadlessPrinter, skip_httpx_cli  # noqa: PLC0415
 
     skip_httpx_cli()
+    _check_budgets(args)
     prompt = _prompt(args)
     options = _options(args)
     harness = None
