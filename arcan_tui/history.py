@@ -2,7 +2,9 @@
 
 Shared by the TUI and the line-mode front-end. Each project (by absolute path) has its own file,
 so up-arrow recalls what was typed *here*, not in another repository. The file lives outside the
-project so it is never committed by accident.
+project so it is never committed by accident. A prompt is a place users paste keys into, so each
+entry is scrubbed with the session log's ``Redactor`` before it is kept, and the file is private
+(0600, in a 0700 directory).
 
 Public API:
     ``PromptHistory.for_project(project_dir)`` opens (lazily) the history of a project;
@@ -14,9 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 __all__ = ["HistoryNavigator", "PromptHistory", "history_dir"]
@@ -39,6 +43,7 @@ class PromptHistory:
         self.path = path
         self.limit = limit
         self._entries: list[str] | None = None
+        self._scrub: Callable[[str], str] | None = None
 
     @classmethod
     def for_project(cls, project_dir: Path, *, root: Path | None = None) -> PromptHistory:
@@ -69,24 +74,41 @@ class PromptHistory:
                 entries.append(value)
         return entries[-self.limit :]
 
+    def _scrubbed(self, text: str) -> str:
+        if self._scrub is None:
+            # Imported on first append, not at paint: the redactor compiles a pattern.
+            from arcan_core.config.secrets import Redactor  # noqa: PLC0415
+
+            self._scrub = Redactor()
+        return self._scrub(text)
+
+    def _open(self, path: Path, flags: int) -> int:
+        """Open ``path`` for writing, created 0600 and tightened if an older arcan made it 0644."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | flags, 0o600)
+        if os.fstat(fd).st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+        return fd
+
     def append(self, text: str) -> None:
-        """Remember ``text`` (blank prompts and immediate repeats are not stored)."""
+        """Remember ``text`` with secrets scrubbed (blank prompts and repeats are not stored)."""
         if not text.strip():
             return
+        text = self._scrubbed(text)
         entries = self._entries if self._entries is not None else self._read()
         self._entries = entries
         if entries and entries[-1] == text:
             return
         entries.append(text)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         if len(entries) > self.limit * 2:
             # Rewrite rarely: appends stay O(1) and the file stays bounded.
             del entries[: len(entries) - self.limit]
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_text("".join(json.dumps(e) + "\n" for e in entries), encoding="utf-8")
+            with os.fdopen(self._open(tmp, os.O_TRUNC), "w", encoding="utf-8") as handle:
+                handle.write("".join(json.dumps(e) + "\n" for e in entries))
             tmp.replace(self.path)
             return
-        with self.path.open("a", encoding="utf-8") as handle:
+        with os.fdopen(self._open(self.path, os.O_APPEND), "a", encoding="utf-8") as handle:
             handle.write(json.dumps(text) + "\n")
 
     def navigator(self) -> HistoryNavigator:

@@ -43,6 +43,29 @@ def test_history_appends_skips_repeats_and_survives_a_torn_line(tmp_path: Path) 
     assert again.entries == ("one", "two\nlines")
 
 
+def test_history_file_is_private_and_scrubbed(tmp_path: Path) -> None:
+    old = tmp_path / "h" / "old.jsonl"
+    old.parent.mkdir()
+    old.write_text('"before"\n')
+    old.chmod(0o644)  # an older arcan wrote it world-readable
+    history = PromptHistory(old)
+    key = "sk-ant-api03-" + "x" * 30
+    history.append(f"use the key {key} please")
+    assert old.stat().st_mode & 0o777 == 0o600
+    text = old.read_text()
+    assert key not in text
+    assert "[REDACTED]" in text
+    assert history.entries[-1] == "use the key [REDACTED] please"
+    fresh = PromptHistory.for_project(tmp_path / "p", root=tmp_path / "new")
+    fresh.append("hello")
+    assert fresh.path.stat().st_mode & 0o777 == 0o600
+    assert fresh.path.parent.stat().st_mode & 0o777 == 0o700
+    bounded = PromptHistory(tmp_path / "b.jsonl", limit=1)
+    for i in range(4):
+        bounded.append(f"p{i}")  # the third append rewrites through a temporary file
+    assert bounded.path.stat().st_mode & 0o777 == 0o600
+
+
 def test_history_is_bounded(tmp_path: Path) -> None:
     history = PromptHistory(tmp_path / "h.jsonl", limit=5)
     for i in range(30):
