@@ -139,7 +139,10 @@ class HeadlessPrinter:
         if msg.denied:
             mark = "⊘"
             self.summary.denied += 1
-            tail = f" — denied: {_first_line(msg.result)}"
+            # The executor's denial is one sentence that ends with how to allow the call: shown
+            # whole (not cut at 120 characters), without repeating the ⊘'s "denied".
+            reason = msg.result.strip().splitlines()[0] if msg.result.strip() else ""
+            tail = f" — {reason.removeprefix('denied: ')}"
         elif msg.is_error:
             mark = "✗"
             tail = f" — {_first_line(msg.result)}"

@@ -578,3 +578,37 @@ async def test_a_call_cancelled_while_waiting_never_starts(workspace: Path) -> N
     out = await asyncio.wait_for(task, 10)
     assert [o.content for o in out] == ["cancelled by the user"] * 2
     assert not (workspace / "never.txt").exists()
+
+
+async def test_a_headless_denial_is_one_sentence_saying_what_why_and_how_to_allow(
+    workspace: Path,
+) -> None:
+    from arcan_core.agent.approvals import HeadlessAsker  # noqa: PLC0415
+
+    (workspace / "m.py").write_text("a = 1\n")
+    executor = make(workspace)  # ask mode, and no sandbox can start
+    calls = [
+        call("e1", "edit", path="m.py", old="a = 1", new="a = 2"),
+        call("b1", "bash", command="make test"),
+        call("b2", "bash", command="sudo apt-get install x"),
+    ]
+    out = await executor.run_batch(calls, emit=Recorder(), ask=HeadlessAsker())
+    assert [o.denied for o in out] == [True, True, True]
+    assert out[0].content == (
+        "denied: edit needed approval because ask mode asks before edit tools run, and nobody "
+        "can approve it in a headless run; to allow it, rerun with --mode auto-edit or "
+        f"--mode full-auto, or add the allow rule `edit(m.py)` to {PERMISSIONS_FILE}"
+    )
+    # With no sandbox, no mode runs the shell without asking: only a rule allows it.
+    assert out[1].content.endswith(
+        f"; to allow it, add the allow rule `bash(make test*)` to {PERMISSIONS_FILE}"
+    )
+    assert "--mode" not in out[1].content
+    assert out[2].content.startswith("denied: bash needed approval because dangerous: ")
+    assert out[2].content.endswith(
+        "only a person can approve it, so run the task interactively (arcan)"
+    )
+    for outcome in out:
+        assert outcome.content.count("denied") == 1
+        assert "\n" not in outcome.content
+    assert (workspace / "m.py").read_text() == "a = 1\n"

@@ -20,10 +20,9 @@ if TYPE_CHECKING:
 
 __all__ = ["HEADLESS_DENIAL", "HeadlessAsker", "InteractiveAsker"]
 
-HEADLESS_DENIAL = (
-    "denied: this is a headless run and nobody can approve {tool} ({reason}); "
-    "choose another approach, or the user can rerun with a more permissive --mode"
-)
+HEADLESS_DENIAL = "nobody can approve it in a headless run; to allow it, {how}"
+"""The refusal clause; the executor puts it after what needed approval and why."""
+_NO_HINT = "rerun with a more permissive --mode or add an allow rule"
 
 
 class HeadlessAsker:
@@ -42,7 +41,7 @@ class HeadlessAsker:
         return AnswerApproval(
             call_id=call_id,
             decision="deny",
-            reason=HEADLESS_DENIAL.format(tool=name, reason=request.reason),
+            reason=HEADLESS_DENIAL.format(how=request.allow_hint or _NO_HINT),
         )
 
 

@@ -126,6 +126,8 @@ class ApprovalRequest(_Msg):
     reason: str
     scopes: tuple[ApprovalScope, ...] = ("once", "session", "project")
     suggested_pattern: str | None = None
+    allow_hint: str | None = None
+    """How the call could run without asking (a mode, a rule), for a front-end nobody answers."""
 
 
 class ToolCallAwaitingApproval(_Msg):

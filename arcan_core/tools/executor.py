@@ -302,10 +302,12 @@ class ToolExecutor:
         except _Cancelled:
             return self._result(actor, "cancelled by the user", is_error=True)
         if answer.decision != "allow":
-            why = f": {answer.reason}" if answer.reason else ""
+            # One sentence the model (and a headless user) can act on: what asked, why, and the
+            # refusal's own clause (who refused; for a headless run, how to allow it).
+            refused = answer.reason or "the user refused it"
             return self._result(
                 actor,
-                f"denied: this call needed approval ({decision.reason}) and was refused{why}",
+                f"denied: {tool.name} needed approval because {decision.reason}, and {refused}",
                 is_error=True,
                 denied=True,
             )
@@ -335,6 +337,7 @@ class ToolExecutor:
             reason=decision.reason,
             scopes=decision.scopes,
             suggested_pattern=decision.suggested_pattern,
+            allow_hint=self._allow_hint(tool, decision),
         )
         if self._approval_lock is None:
             self._approval_lock = asyncio.Lock()
@@ -345,6 +348,24 @@ class ToolExecutor:
             return await self._race(
                 actor, ask(actor.request.call_id, tool.name, actor.input, request)
             )
+
+    def _allow_hint(self, tool: Tool[Any], decision: Decision) -> str:
+        """Say how ``tool`` could run without asking, for a run where nobody can answer."""
+        from arcan_core.tools.policy import MODE_TABLE, PERMISSIONS_FILE  # noqa: PLC0415
+
+        if decision.outside_paths:
+            return "add its directory to permissions.extra_roots in the configuration"
+        if decision.suggested_pattern is None:
+            # A dangerous command or an ask rule: no mode and no allow rule skips the question.
+            return "only a person can approve it, so run the task interactively (arcan)"
+        lets = {"allow"}
+        if tool.category == "execute" and self.sandbox.unavailable_reason is None:
+            lets.add("sandbox")  # those modes run the shell without asking when bwrap starts
+        modes = [mode for mode, table in MODE_TABLE.items() if table[tool.category] in lets]
+        rule = f"add the allow rule `{decision.suggested_pattern}` to {PERMISSIONS_FILE}"
+        if not modes:
+            return rule
+        return "rerun with " + " or ".join(f"--mode {mode}" for mode in modes) + f", or {rule}"
 
     def _apply_answer(
         self, answer: AnswerApproval, decision: Decision, emit: EventSink

@@ -191,10 +191,9 @@ async def _drive(
     limit = core.last_turn.limit_hit if core.last_turn is not None else None
     notes = [f"stopped: {limit}"] if limit else []
     if printer.summary.denied:
-        notes.append(
-            f"{printer.summary.denied} call(s) denied: nobody can approve them headless; "
-            "rerun with --mode auto-edit or --mode full-auto to allow them"
-        )
+        # Each ⊘ line says how to allow its call; no mode fits every denial (a dangerous
+        # command asks in all of them), so the summary only counts.
+        notes.append(f"{printer.summary.denied} call(s) denied for want of approval (see above)")
     printer.final(note=" · ".join(notes) or None)
     code = _exit_code(printer.summary.stop_reason, limit=limit, interrupted=interrupted)
     if harness is not None and code == EXIT_OK:
