@@ -162,6 +162,20 @@ class EventBus:
         self.deliver(event)
         return event
 
+    def background_publisher(self) -> Callable[[EventMsg], None]:
+        """Return the publish path for services running beside the core task (the live harness).
+
+        They publish between and during tasks, on the same loop, so ordering and numbering
+        stay those of ``publish``; what they publish after ``close`` is dropped (the log behind
+        the sinks is closed by then).
+        """
+
+        def publish(msg: EventMsg) -> None:
+            if not self._closed:
+                self.publish(msg)
+
+        return publish
+
     def deliver(self, event: Event) -> None:
         """Deliver an already stamped envelope (a sub-agent's, forwarded) without restamping."""
         if not is_delta(event.msg):

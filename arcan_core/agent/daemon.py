@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from arcan_core.agent.bus import EventBus
     from arcan_core.agent.checkpoints import RestoreResult
     from arcan_core.agent.lifecycle import CompletedTurn, ReadyAgent, RunningTurn
+    from arcan_core.agent.state import TurnLimits
+    from arcan_core.agent.supervisor import TurnSupervisor
     from arcan_core.protocol.events import Event
     from arcan_core.protocol.messages import ImageBlock, Message
     from arcan_core.providers.base import ModelInfo, Provider
@@ -72,6 +74,8 @@ class CoreDaemon:
         rewind_conversation: Callable[[str], Awaitable[str]] | None = None,
         on_close: Callable[[], None] | None = None,
         closers: Sequence[Callable[[], Awaitable[None]]] = (),
+        services: Sequence[Callable[[], Awaitable[None]]] = (),
+        limits_for: Callable[[bool], TurnLimits] | None = None,
     ) -> None:
         self._ready: ReadyAgent | None = agent
         self._parts = agent.parts
@@ -89,6 +93,11 @@ class CoreDaemon:
         self._on_close = on_close
         self._closers = tuple(closers)
         """What the core owns besides its providers (MCP servers), stopped after them."""
+        self._services = tuple(services)
+        """Stoppers of what publishes on the bus beside the core task (the live harness), run
+        once the last task ended and before the log closes."""
+        self._limits_for = limits_for
+        """The limits of a task by the harness setting (the harness budgets a task itself)."""
         self._queue: asyncio.Queue[Submission] = asyncio.Queue()
         self._ids = itertools.count(1)
         self._pending_model: SetModel | None = None
@@ -128,6 +137,15 @@ class CoreDaemon:
     def model(self) -> ModelInfo:
         """The model in use: its provider, id and limits (a new session has no log to ask yet)."""
         return self._parts.model
+
+    @property
+    def supervisor(self) -> TurnSupervisor | None:
+        """What drives a task while the harness is on (the core's ``Harness``, if it has one).
+
+        Front-ends read it for views (setpoints, the feedback the agent would get now); they
+        change it only through operations.
+        """
+        return self._parts.supervisor
 
     @property
     def busy(self) -> bool:
@@ -215,6 +233,8 @@ class CoreDaemon:
                 self._running.interrupt()
             self._turn_done(await self._waiter)
         try:
+            for stop in self._services:
+                await stop()
             if self._on_close is not None:
                 self._on_close()
         finally:
@@ -284,6 +304,9 @@ class CoreDaemon:
 
     def _start(self, text: str, images: tuple[ImageBlock, ...]) -> None:
         assert self._ready is not None  # noqa: S101 - idle means a ready agent
+        if self._limits_for is not None:
+            # ``SetHarness`` takes effect at the next task; so do the limits that go with it.
+            self._parts.limits = self._limits_for(self._state.harness_enabled)
         running = self._ready.start_turn(text, images)
         self._ready = None
         self._running = running

@@ -18,6 +18,7 @@ conversation from the log, closes a task that a crash left open, and repairs the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,7 +40,13 @@ from arcan_core.agent.subagent import SubAgents, TaskTool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionNotFoundError, StoreError
-from arcan_core.protocol.events import MessageAppended, SessionSaved, TurnFinished, TurnStarted
+from arcan_core.protocol.events import (
+    HarnessToggled,
+    MessageAppended,
+    SessionSaved,
+    TurnFinished,
+    TurnStarted,
+)
 from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.providers.base import ModelInfo, Provider
 from arcan_core.tools.base import Tool
@@ -47,6 +54,7 @@ from arcan_core.tools.base import Tool
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence  # noqa: TC004 - annotations are strings here
 
+    from arcan_core.harness.loop import Harness
     from arcan_core.mcp import McpManager
     from arcan_core.protocol.events import Event, EventMsg  # noqa: TC004
     from arcan_core.protocol.messages import Message
@@ -86,6 +94,14 @@ class CoreOptions:
         mcp: start the project's MCP servers (``.mcp.json``, ``[mcp_servers]``) with the core,
             offer their tools and stop them with it; off for a front-end that runs its own
             manager (the ACP adapter, which adds the editor's servers) or a ready ``tools``.
+        live_checks: when the project has checks or hooks (configured or detected) and no
+            ``supervisor`` is given, build a ``Harness`` with the core: its readings are live
+            (the watcher re-runs checks as files change) whether or not the harness drives a
+            task, its hooks and the stale-edit guard wrap the tools, and ``SetHarness`` turns it
+            on as the supervisor of the following tasks. On for the interactive front-ends;
+            ``arcan exec`` without ``--until-green`` turns it off (no check runs it would not
+            wait for); configured hooks still guard the tools then (a harness is built, never
+            started).
     """
 
     project_dir: Path
@@ -113,6 +129,7 @@ class CoreOptions:
     extra_system: str | None = field(default=None)
     """Text appended to the system prompt (a front-end's own conventions)."""
     mcp: bool = True
+    live_checks: bool = True
 
     def replace(self, **changes: Any) -> CoreOptions:
         """Return a copy with ``changes`` applied."""
@@ -176,10 +193,14 @@ def _model_info(options: CoreOptions, provider: Provider, model: str) -> ModelIn
 
 
 def _tools(
-    options: CoreOptions, workspace: Path, mode: ApprovalMode, skills: list[Any]
+    options: CoreOptions,
+    workspace: Path,
+    mode: ApprovalMode,
+    skills: list[Any],
+    harness: Harness | None = None,
 ) -> tuple[ToolSystem, SubAgents | None]:
     if options.tools is not None:
-        return options.tools, None
+        return _hooked(options.tools, harness), None
     # The tool system is imported here: a front-end that never opens a core never pays for it.
     from arcan_core.tools.executor import ToolExecutor  # noqa: PLC0415
     from arcan_core.tools.policy import ApprovalPolicy  # noqa: PLC0415
@@ -206,7 +227,17 @@ def _tools(
     if options.sub_agents:
         sub_agents = SubAgents(tools_for)
         registry.register(TaskTool(sub_agents))
-    return tools_for(mode), sub_agents
+    return _hooked(tools_for(mode), harness), sub_agents
+
+
+def _hooked(tools: ToolSystem, harness: Harness | None) -> ToolSystem:
+    """Wrap ``tools`` in the harness's hooks and stale-edit guard (sub-agents only read)."""
+    if harness is None:
+        return tools
+    from arcan_core.harness.hooks import HookedTools  # noqa: PLC0415
+
+    hooked: ToolSystem = HookedTools(tools, harness.hooks, reads=harness.reads)
+    return hooked
 
 
 def _resolve_id(options: CoreOptions) -> str | None:
@@ -256,6 +287,8 @@ class _Opened:
     forked_from: str | None = None
     create_log: Callable[[], SessionWriter] | None = None
     """For a new session: creates its log on the first record that matters (see ``_LogSink``)."""
+    harness_was_on: bool = False
+    """The log left the harness on (a resumed session starts with it off)."""
 
 
 def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
@@ -321,11 +354,10 @@ def _resumed(
         messages=list(rebuilt.messages),
         session_usage=rebuilt.usage,
         session_cost_usd=rebuilt.cost_usd,
-        harness_enabled=(
-            rebuilt.harness_enabled
-            if rebuilt.harness_enabled is not None
-            else options.harness_enabled
-        ),
+        # A resumed session never restarts a harnessed loop on its own: the harness is on only
+        # if this front-end asks for it now (``exec --until-green --resume``), whatever the log
+        # says; a log that had it on gets a ``HarnessToggled(False)`` record (``_bus``).
+        harness_enabled=options.harness_enabled,
         last_context_tokens=rebuilt.context_tokens,
         messages_at_last_request=len(rebuilt.messages),
         turns=rebuilt.turns,
@@ -340,6 +372,7 @@ def _resumed(
         next_seq=rebuilt.last_seq + 1,
         open_turn=rebuilt.open_turn,
         forked_from=forked_from,
+        harness_was_on=bool(rebuilt.harness_enabled),
     )
 
 
@@ -404,6 +437,8 @@ def _bus(opened: _Opened, sink: _LogSink) -> EventBus:
         bus.publish(WarningEvent(message=f"task {opened.open_turn} was cut off by a crash or kill"))
         bus.publish(TurnFinished(turn_id=opened.open_turn, stop_reason="interrupted"))
     opened.state.messages = _repair_loaded(opened.state.messages, bus)
+    if opened.harness_was_on and not opened.state.harness_enabled:
+        bus.publish(HarnessToggled(enabled=False))
     return bus
 
 
@@ -413,11 +448,12 @@ def _parts(
     workspace: Path,
     asker: ApprovalAsker,
     publish: Callable[[EventMsg, str | None], Event],
+    harness: Harness | None = None,
 ) -> AgentParts:
     from arcan_core.store import ProjectPaths  # noqa: PLC0415
 
     skills = discover_skills(workspace, options.home)
-    tools, sub_agents = _tools(options, workspace, opened.state.mode, skills)
+    tools, sub_agents = _tools(options, workspace, opened.state.mode, skills, harness)
     checkpoints = None
     if options.checkpoints and options.persist:
         store = ProjectPaths(workspace).checkpoints_dir
@@ -439,7 +475,7 @@ def _parts(
             thinking_budget=config.thinking_budget,
             reasoning_effort=config.reasoning_effort,
         ),
-        supervisor=options.supervisor,
+        supervisor=options.supervisor if options.supervisor is not None else harness,
         checkpoints=checkpoints,
     )
     if sub_agents is not None:
@@ -471,6 +507,8 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         if mcp is not None:
             await mcp.aclose()
         raise
+    live = _LiveHarness.build(options, workspace, opened, warnings)
+    harness = live.harness if live is not None else None
     sink = _LogSink(opened.writer, create=opened.create_log)
     try:
         bus = _bus(opened, sink)
@@ -486,6 +524,7 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
             workspace,
             asker,
             lambda msg, parent: bus.publish(msg, parent_call_id=parent),
+            harness,
         )
         agent = AgentBuilder(parts, opened.state, bus.publish).build()
         if opened.forked_from is not None and parts.checkpoints is not None:
@@ -496,6 +535,8 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         if mcp is not None:
             await mcp.aclose()
         raise
+    if live is not None:
+        live.attach(bus)
     provider = opened.provider
 
     def switch(provider_name: str | None, model: str) -> tuple[Provider, ModelInfo]:
@@ -513,7 +554,91 @@ async def open_core(options: CoreOptions) -> CoreDaemon:
         rewind_conversation=rewinder,
         on_close=sink.close,
         closers=(mcp.aclose,) if mcp is not None else (),
+        services=(live.close,) if live is not None else (),
+        limits_for=live.limits_for if live is not None and live.owned else None,
     )
+
+
+class _LiveHarness:
+    """The core's harness: readings live from the start, the supervisor once turned on.
+
+    Either built here (``owned``: the core starts and closes it, and switches the task limits
+    when it is turned on or off) or handed in as ``options.supervisor`` by a front-end that
+    manages it (``arcan exec --until-green``); either way it publishes on the core's bus and its
+    hooks wrap the tools.
+    """
+
+    def __init__(self, harness: Harness, options: CoreOptions, *, owned: bool) -> None:
+        self.harness = harness
+        self.owned = owned
+        self._options = options
+        self._start: asyncio.Task[None] | None = None
+
+    @classmethod
+    def build(
+        cls, options: CoreOptions, workspace: Path, opened: _Opened, warnings: _Warnings
+    ) -> _LiveHarness | None:
+        """The harness for ``options``, or ``None`` (no checks or hooks, or turned off)."""
+        if options.supervisor is not None:
+            from arcan_core.harness.loop import Harness  # noqa: PLC0415
+
+            if isinstance(options.supervisor, Harness):
+                return cls(options.supervisor, options, owned=False)
+            return None
+        if not options.live_checks and not options.config.harness.hooks:
+            return None
+        from arcan_core.errors import ConfigError  # noqa: PLC0415
+        from arcan_core.harness.loop import Harness  # noqa: PLC0415
+        from arcan_core.harness.setpoints import effective_setpoints  # noqa: PLC0415
+
+        try:
+            setpoints = effective_setpoints(options.config.harness, workspace)
+            if not setpoints.harness.checks and not setpoints.harness.hooks:
+                return None
+            # A resumed harness knows the last readings from the log, with its loop off.
+            harness = (
+                Harness.resumed(setpoints, workspace, opened.history)
+                if opened.history
+                else Harness(setpoints, workspace)
+            )
+        except ConfigError as error:
+            # A bad check table must not keep the session from opening; it is reported.
+            warnings(f"live checks are off: {error.message}")
+            return None
+        return cls(harness, options, owned=True)
+
+    def attach(self, bus: EventBus) -> None:
+        """Publish on ``bus``; an owned harness starts reading its checks.
+
+        It starts on the loop's next turn, so a front-end that subscribes right after
+        ``open_core`` sees the first readings.
+        """
+        self.harness.attach(bus.background_publisher())
+        if self.owned and self._options.live_checks:
+            self._start = asyncio.get_running_loop().create_task(self.harness.start())
+
+    def limits_for(self, enabled: bool) -> TurnLimits:
+        """The limits of the next task: the harness's (see ``harnessed``) while it is on."""
+        if not enabled:
+            return _limits(self._options)
+        from arcan_core.harness.loop import STEPS_PER_TURN  # noqa: PLC0415
+
+        config = self._options.config.harness
+        return TurnLimits(
+            max_steps=config.max_turns * STEPS_PER_TURN,
+            max_cost_usd=config.max_cost_usd,
+            max_tokens=config.max_tokens,
+        )
+
+    async def close(self) -> None:
+        """Stop the watcher and the checks of an owned harness (the front-end closes its own)."""
+        if not self.owned:
+            return
+        if self._start is not None and not self._start.done():
+            self._start.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._start
+        await self.harness.close()
 
 
 MCP_JSON_NAME = ".mcp.json"
