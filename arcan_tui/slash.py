@@ -130,18 +130,26 @@ class ModelCommand(SlashCommand):
     """``/model``."""
 
     name = "model"
-    help = "switch model"
-    usage = "[provider:]model"
+    help = "switch model (a provider alone: its default model)"
+    usage = "[provider:]model | provider [model]"
 
     def run(self, context: SlashContext, argument: str) -> None:
-        """Switch model (and provider when given as ``provider:model``)."""
+        """Switch model, and provider when given as ``provider:model`` or ``provider model``."""
         from arcan_core.protocol.operations import SetModel  # noqa: PLC0415
+        from arcan_core.providers.registry import provider_names  # noqa: PLC0415
+        from arcan_tui.model_choice import model_choice  # noqa: PLC0415
 
-        if not argument:
-            context.say("usage: /model [provider:]model", "warning")
+        words = argument.split()
+        if len(words) == 1:
+            # "provider:model" only when the prefix is a provider: "llama3:8b" is one model name.
+            prefix, colon, rest = words[0].partition(":")
+            if colon and rest and prefix in provider_names():
+                words = [prefix, rest]
+        if not 1 <= len(words) <= 2:
+            context.say(f"usage: /model {self.usage}", "warning")
             return
-        provider, _, model = argument.rpartition(":")
-        context.submit(SetModel(model=model, provider=provider or None))
+        provider, model = model_choice(words)
+        context.submit(SetModel(model=model, provider=provider))
 
 
 class ModeCommand(SlashCommand):

@@ -35,6 +35,7 @@ from arcan_core.protocol.operations import (
     Shutdown,
     SubmitPrompt,
 )
+from arcan_core.providers.registry import provider_class
 from arcan_tui.bridge import HANDLERS
 from arcan_tui.transcript_data import AssistantItem, ThinkingItem, ToolItem, UserItem
 from arcan_tui.widgets.approval import GUARD_S
@@ -394,6 +395,9 @@ async def test_slash_commands_send_operations(tmp_path: Path) -> None:
             "/model anthropic:claude-x",
             "/harness off",
             "/compact be brief",
+            "/model anthropic",
+            "/model openai gpt-x",
+            "/model llama3:8b",
         ):
             app.chat.prompt.set_text(line)
             await pilot.press("enter")
@@ -403,6 +407,11 @@ async def test_slash_commands_send_operations(tmp_path: Path) -> None:
             SetModel(model="claude-x", provider="anthropic"),
             SetHarness(enabled=False),
             Compact(instructions="be brief"),
+            # A lone provider name is that provider's default model, not a model called so.
+            SetModel(model=provider_class("anthropic").default_model, provider="anthropic"),
+            SetModel(model="gpt-x", provider="openai"),
+            # A colon whose prefix is no provider belongs to the model's name.
+            SetModel(model="llama3:8b", provider=None),
         ]
         app.chat.prompt.set_text("/mode nonsense")
         await pilot.press("enter")

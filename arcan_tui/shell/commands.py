@@ -149,15 +149,9 @@ class ModelCommand(SlashCommand):
             shell.say("usage: /model [PROVIDER] [MODEL]", "yellow")
             return
         from arcan_core.protocol.operations import SetModel  # noqa: PLC0415 - loaded with the core
-        from arcan_core.providers.registry import provider_class, provider_names  # noqa: PLC0415
+        from arcan_tui.model_choice import model_choice  # noqa: PLC0415
 
-        provider: str | None
-        if len(words) == 2:
-            provider, model = words[0], words[1]
-        elif words[0] in provider_names():
-            provider, model = words[0], provider_class(words[0]).default_model
-        else:
-            provider, model = None, words[0]
+        provider, model = model_choice(words)
         await shell.request(SetModel(model=model, provider=provider), frozenset({"model_changed"}))
 
 
