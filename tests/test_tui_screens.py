@@ -251,3 +251,42 @@ async def test_user_theme_file_is_loaded(tmp_path: Path) -> None:
         await pilot.pause()
         assert app.theme == "mine"
         assert any("broken.toml" in failure for failure in app.theme_failures)
+
+
+def isolate_user(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No provider keys and no user config or key file: the first run of a new user."""
+    import os  # noqa: PLC0415
+
+    for name in list(os.environ):
+        if name.endswith("_API_KEY"):
+            monkeypatch.delenv(name)
+    for variable in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        monkeypatch.setenv(variable, str(tmp_path / variable.lower()))
+
+
+async def test_demo_from_first_run_labels_provider_and_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import argparse  # noqa: PLC0415
+
+    from arcan_core.providers.registry import provider_class  # noqa: PLC0415
+    from arcan_tui.commands.tui_cmd import connect_core  # noqa: PLC0415
+
+    isolate_user(monkeypatch, tmp_path)
+    project = tmp_path / "project"
+    project.mkdir()
+    args = argparse.Namespace()
+
+    async def connect(request: ConnectRequest) -> Connection:
+        return await connect_core(args, project, request)
+
+    app = ArcanApp(connect, AppOptions(project_dir=project, history_root=tmp_path / "h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, FirstRunScreen))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: app.core is not None, rounds=500)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "no model" not in text
+        assert f"scripted/{provider_class('scripted').default_model}" in text
+        await app.action_quit()

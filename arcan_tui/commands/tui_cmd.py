@@ -49,7 +49,10 @@ async def connect_core(
         interactive=True,
     )
     core = await open_core(options)
-    return Connection(core, provider=provider, model=config.model or "", mode=config.mode)
+    # The core resolved the model (a provider's default when none is configured, or the one a
+    # resumed session used): label the status bar with that, not with the unresolved config.
+    model = core.model
+    return Connection(core, provider=model.provider, model=model.id, mode=config.mode)
 
 
 def run(args: argparse.Namespace) -> int:
