@@ -290,3 +290,39 @@ async def test_demo_from_first_run_labels_provider_and_model(
         assert "no model" not in text
         assert f"scripted/{provider_class('scripted').default_model}" in text
         await app.action_quit()
+
+
+def test_continue_without_sessions_fails_before_the_tui(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from arcan_tui.cli import main  # noqa: PLC0415
+
+    isolate_user(monkeypatch, tmp_path)
+
+    def started(self: ArcanApp, *args: object, **kwargs: object) -> None:
+        raise AssertionError("the TUI started")
+
+    monkeypatch.setattr(ArcanApp, "run", started)
+    project = tmp_path / "project"
+    project.mkdir()
+    assert main(["-C", str(project), "--continue"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"arcan: no session to continue in {project.resolve()}"
+    assert err[1].startswith("hint: ")
+    assert len(err) == 2
+    assert main(["-C", str(project), "--resume", "nope"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_continue_opens_the_latest_session(tmp_path: Path) -> None:
+    import argparse  # noqa: PLC0415
+
+    from arcan_tui.commands.tui_cmd import session_to_open  # noqa: PLC0415
+
+    project = tmp_path / "project"
+    project.mkdir()
+    write_session(project, "s-old", "old", ["a"], age_h=5)
+    write_session(project, "s-new", "new", ["b"], age_h=1)
+    assert session_to_open(argparse.Namespace(continue_=True), project) == "s-new"
+    assert session_to_open(argparse.Namespace(resume="s-o"), project) == "s-old"
+    assert session_to_open(argparse.Namespace(), project) is None

@@ -55,11 +55,42 @@ async def connect_core(
     return Connection(core, provider=model.provider, model=model.id, mode=config.mode)
 
 
+def session_to_open(args: argparse.Namespace, project: Path) -> str | None:
+    """Return the session ``--resume ID`` or ``--continue`` names, or ``None`` for a new one.
+
+    Checked before the TUI starts, as ``arcan exec --continue`` does: a missing session is a usage
+    error to report on its own, not something to find after the setup screen has been shown.
+
+    Raises:
+        SessionNotFoundError: no session matches ``--resume``, or none exists to ``--continue``.
+    """
+    given: str | None = getattr(args, "resume", None)
+    if not given and not getattr(args, "continue_", False):
+        return None
+    from arcan_core.errors import SessionNotFoundError  # noqa: PLC0415 - only when resuming
+    from arcan_core.store import latest_session, resolve_session_id  # noqa: PLC0415
+
+    if given:
+        return resolve_session_id(project, given)
+    latest = latest_session(project)
+    if latest is None:
+        raise SessionNotFoundError(
+            f"no session to continue in {project}",
+            hint="start one with `arcan` (without --continue) or `arcan exec PROMPT`",
+        )
+    return latest
+
+
 def run(args: argparse.Namespace) -> int:
-    """Run the TUI until the user quits; return its exit code."""
+    """Run the TUI until the user quits; return its exit code.
+
+    Raises:
+        SessionNotFoundError: ``--continue`` or ``--resume`` names no session (exit code 2).
+    """
     from arcan_tui.cli import project_dir  # noqa: PLC0415 - the cli imports us
 
     project = project_dir(args)
+    resume = session_to_open(args, project)
 
     from arcan_tui.app import AppOptions, ArcanApp  # noqa: PLC0415 - Textual loads only here
     from arcan_tui.user_config import read_ui_preferences  # noqa: PLC0415
@@ -76,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         sensor_panel=bool(ui.get("sensor_panel", True)),
         provider=getattr(args, "provider", None) or "",
         model=getattr(args, "model", None) or "",
+        resume=resume,
     )
     app = ArcanApp(connect, options)
     app.run()
