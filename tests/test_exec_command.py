@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -277,3 +279,70 @@ def test_impossible_budgets_are_usage_errors(
     assert result.stderr.splitlines()[1].startswith("hint: give ")
     assert result.stdout == ""
     assert not (project / ".arcan" / "sessions").exists()
+
+
+def test_a_missing_api_key_is_a_configuration_error_before_any_session(project: Path) -> None:
+    result = subprocess.run(
+        [*ARCAN, "exec", "-C", str(project), "--provider", "anthropic", "hi"],
+        capture_output=True,
+        text=True,
+        env=_env(project.parent),  # no ANTHROPIC_* variable, no key file
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "arcan: no API key for the anthropic provider",
+        "hint: set ANTHROPIC_API_KEY (or pick another provider with --provider)",
+    ]
+    assert result.stdout == ""
+    assert not (project / ".arcan" / "sessions").exists()
+
+
+class _Rejects401(http.server.BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", "0")))
+        error = {"type": "authentication_error", "message": "invalid x-api-key"}
+        body = json.dumps({"type": "error", "error": error}).encode()
+        self.send_response(401)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        del format, args
+
+
+def test_a_key_the_server_rejects_is_a_failed_task_exit_1(project: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Rejects401)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        env = _env(project.parent)
+        env["ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-real-key-000"
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        result = subprocess.run(
+            [
+                *ARCAN,
+                "exec",
+                "-C",
+                str(project),
+                "--provider",
+                "anthropic",
+                "--base-url",
+                url,
+                "hi",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert result.returncode == 1, result.stderr
+    assert "invalid x-api-key" in result.stderr
+    assert "ANTHROPIC_API_KEY" in result.stderr  # the hint says which key to check

@@ -145,6 +145,30 @@ def _options(args: argparse.Namespace) -> CoreOptions:
     )
 
 
+def _require_key(options: CoreOptions) -> None:
+    """Fail before the core opens (and a session is made) when the provider's key is missing.
+
+    A missing key is configuration, like an unknown provider: exit 2 with the variable to set,
+    not a failed turn in a new session. The provider class says through the registry whether it
+    needs a key (``api_key_env``), so no provider is named here. A key the server rejects is
+    still found only by the first request and ends the task with exit 1.
+
+    Raises:
+        ConfigError: the provider needs a key and neither the environment nor the key file
+            holds one (or no provider is configured at all).
+    """
+    from arcan_core.errors import ConfigError  # noqa: PLC0415
+    from arcan_core.providers.registry import provider_class, settings_for  # noqa: PLC0415
+
+    settings = settings_for(options.config, env=options.env)
+    key_env = provider_class(settings.name).api_key_env
+    if key_env and not settings.api_key:
+        raise ConfigError(
+            f"no API key for the {settings.name} provider",
+            hint=f"set {key_env} (or pick another provider with --provider)",
+        )
+
+
 async def _drive(
     options: CoreOptions, prompt: str, printer: HeadlessPrinter, harness: Harness | None = None
 ) -> int:
@@ -221,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
     _check_budgets(args)
     prompt = _prompt(args)
     options = _options(args)
+    _require_key(options)
     harness = None
     if args.until_green:
         from arcan_core.harness.loop import harnessed  # noqa: PLC0415
