@@ -79,6 +79,14 @@ def test_resolution_never_lets_an_escape_through(layout: tuple[Path, Path], raw:
         with pytest.raises(PathEscapeError, match="outside the workspace"):
             resolve_inside(raw, ws)
         return
+    expanded = os.path.expanduser(raw) if raw.startswith("~") else raw  # noqa: PTH111
+    once = os.path.realpath(os.path.join(ws, expanded))  # noqa: PTH118
+    if os.path.realpath(once) != once:
+        # realpath gave up half way on a symlink loop: the kernel refuses such a path (ELOOP),
+        # and so must arcan, whatever the rest of the path seems to name.
+        with pytest.raises(ToolInputError, match="symlink loop"):
+            resolve_inside(raw, ws)
+        return
     resolved = resolve_inside(raw, ws)
     assert is_inside(resolved, (ws,))
     # Fully resolved: following it again changes nothing, so no symlink hides inside.
@@ -140,3 +148,10 @@ def test_display_paths(layout: tuple[Path, Path]) -> None:
     assert display_path(ws, ws) == "."
     assert display_path(ws / "a" / "file.txt", ws) == "a/file.txt"
     assert display_path(outside, ws) == str(outside)
+
+
+def test_a_path_through_a_symlink_loop_cannot_hide_an_escape(layout: tuple[Path, Path]) -> None:
+    ws, _ = layout
+    # realpath alone returns ws/out_link here, which looks inside but points outside.
+    with pytest.raises(ToolInputError, match="symlink loop"):
+        resolve_inside("loop1/../out_link", ws)

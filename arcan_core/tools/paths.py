@@ -39,7 +39,16 @@ def resolve_path(raw: str | Path, workspace: Path) -> Path:
         candidate = workspace / candidate
     try:
         # realpath, not Path.resolve: it applies ".." after following each symlink, like the kernel.
-        return Path(os.path.realpath(candidate, strict=False))
+        resolved = os.path.realpath(candidate, strict=False)
+        # On a symlink loop realpath gives up and joins the rest of the path unresolved, so
+        # "loop/../link" comes back as ".../link" with "link" never followed. The kernel refuses
+        # such a path (ELOOP); a result that is not a fixed point of realpath betrays it.
+        if os.path.realpath(resolved, strict=False) != resolved:
+            raise ToolInputError(
+                f"cannot resolve {text!r}: it runs into a symlink loop",
+                hint="name the file by a path that does not pass through the loop",
+            )
+        return Path(resolved)
     except (OSError, RuntimeError, ValueError) as error:
         raise ToolInputError(f"cannot resolve {text!r}: {error}") from error
 
