@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from arcan_tui.theming import (
     shipped_themes_dir,
     user_themes_dir,
 )
+from arcan_tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -84,7 +86,10 @@ class AppOptions:
     """Transcript items mounted at most; ``None`` uses the default."""
 
 
-class ArcanApp(App[None]):
+_log = logging.getLogger(__name__)
+
+
+class ArcanApp(ReportsWorkerErrors, App[None]):
     """arcan's TUI."""
 
     TITLE = "arcan"
@@ -173,7 +178,11 @@ class ArcanApp(App[None]):
         # Detach the old core now, so operations sent from here on wait for the new one.
         previous, self.core = self.core, None
         self.run_worker(
-            self._run_core(request, previous), group="core", exclusive=True, name="core"
+            self._run_core(request, previous),
+            group="core",
+            exclusive=True,
+            name="opening the core",
+            exit_on_error=False,
         )
 
     async def _run_core(self, request: ConnectRequest, previous: CoreHandle | None) -> None:
@@ -219,10 +228,45 @@ class ArcanApp(App[None]):
         # Replayed history arrives in a burst; settle the heap once it is mounted.
         self.set_timer(1.0, self._settle_history)
         async for event in events:
-            router.dispatch(event)
+            try:
+                router.dispatch(event)
+            except Exception as error:  # noqa: BLE001 - the UI boundary: one bad event, not a crash
+                self.report_failure(error, f"showing a {type(event.msg).__name__} event")
         if self.core is core:
             self.core = None
             chat.set_status(busy=False, notice="the core has stopped", notice_level="error")
+
+    def report_failure(self, error: BaseException, doing: str) -> None:
+        """Show an error from background work as one line and a hint, and keep running.
+
+        An ``ArcanError`` shows its own message and hint. Anything else is a bug: its type and
+        message, a hint to rerun with ``--debug``, and (with ``--debug``) the traceback in the
+        debug log. ``--debug`` shows as this logger being enabled at DEBUG (``errors_edge``
+        configures it); without it nothing is logged, as Python's last-resort handler would
+        write the record to stderr, under the TUI.
+        """
+        from arcan_core.config.secrets import redact  # noqa: PLC0415 - only on the error path
+
+        debug = _log.isEnabledFor(logging.DEBUG)
+        if isinstance(error, ArcanError):
+            message, hint = error.message, error.hint
+        else:
+            message = f"internal error while {doing}: {type(error).__name__}: {error}"
+            hint = (
+                "the traceback is in the debug log; please report it"
+                if debug
+                else "run again with --debug to log the traceback, and report it"
+            )
+        if debug:
+            _log.error("%s failed", doing, exc_info=error)
+        line = redact(" ".join(message.split()))
+        chat = self.chat
+        chat.set_status(connecting=False, notice=line, notice_level="error")
+        text = line + (f"\nhint: {redact(hint)}" if hint else "")
+        chat.say(text, "error")
+        if self.screen is not chat:
+            # A screen over the chat (first run, session picker) would hide the transcript.
+            self.notify(text, title="error", severity="error")
 
     def _settle_history(self) -> None:
         # Widgets hold reference cycles; freezing what exists after the history is mounted keeps

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
+
 from arcan_core.protocol.events import (
     ApprovalRequest,
     ErrorEvent,
@@ -662,3 +664,42 @@ async def test_thinking_and_text_items_are_data_first(tmp_path: Path) -> None:
         thinking = app.chat.transcript.items[1]
         assert isinstance(thinking, ThinkingItem)
         assert not thinking.live  # the reply started: thinking is finished
+
+
+@pytest.mark.parametrize("debug", [False, True])
+async def test_unexpected_worker_error_is_one_line_not_a_crash(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, debug: bool
+) -> None:
+    import logging  # noqa: PLC0415
+
+    from arcan_tui.app import AppOptions, ArcanApp, Connection, ConnectRequest  # noqa: PLC0415
+
+    key = "sk-ant-api03-" + "k" * 30
+
+    async def connect(request: ConnectRequest) -> Connection:
+        raise RuntimeError(f"boom with {key}")
+
+    project = tmp_path / "project"
+    project.mkdir()
+    if debug:  # what --debug does: errors_edge enables arcan's loggers at DEBUG
+        caplog.set_level(logging.DEBUG, logger="arcan_tui")
+    app = ArcanApp(connect, AppOptions(project_dir=project, history_root=tmp_path / "h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "internal error" in screen_text(app))
+        await app.chat.transcript.flush_now()
+        await pilot.pause()
+        text = screen_text(app)
+        assert app.is_running
+        assert "internal error while opening the core: RuntimeError: boom" in text
+        assert key not in text
+        assert "Traceback" not in text
+        failed = [record for record in caplog.records if record.exc_info]
+        if debug:
+            assert "traceback is in the debug log" in text
+            assert failed
+            assert failed[0].exc_info is not None
+            assert isinstance(failed[0].exc_info[1], RuntimeError)
+        else:
+            assert "run again with --debug" in text
+            assert not failed
+    assert app.return_code in (None, 0)

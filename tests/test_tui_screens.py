@@ -326,3 +326,29 @@ def test_continue_opens_the_latest_session(tmp_path: Path) -> None:
     assert session_to_open(argparse.Namespace(continue_=True), project) == "s-new"
     assert session_to_open(argparse.Namespace(resume="s-o"), project) == "s-old"
     assert session_to_open(argparse.Namespace(), project) is None
+
+
+async def test_failed_screen_worker_is_a_notification(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arcan_core.providers import local  # noqa: PLC0415
+
+    async def broken_probe() -> None:
+        raise ValueError("probe broke")
+
+    monkeypatch.setattr(local, "probe_local_servers", broken_probe)
+
+    async def connect(request: ConnectRequest) -> Connection:
+        return Connection(None, needs_setup=True)
+
+    project = tmp_path / "project"
+    project.mkdir()
+    app = ArcanApp(connect, AppOptions(project_dir=project, history_root=tmp_path / "h"))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: bool(app._notifications))
+        message = next(iter(app._notifications)).message
+        assert message.startswith(
+            "internal error while probing local model servers: ValueError: probe broke"
+        )
+        assert isinstance(app.screen, FirstRunScreen)  # still usable: d, l, q work
+        assert app.is_running

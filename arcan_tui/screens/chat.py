@@ -33,6 +33,7 @@ from arcan_tui.widgets.prompt import CompletionMenu, PromptInput
 from arcan_tui.widgets.sensors import SensorPanel
 from arcan_tui.widgets.status import StatusBar, StatusState
 from arcan_tui.widgets.transcript import Transcript
+from arcan_tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from textual.app import ComposeResult
@@ -55,7 +56,7 @@ SHELL_CONTEXT_CHARS = 8_000
 """Output of a ``!command`` offered to the model with the next prompt, at most."""
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(ReportsWorkerErrors, Screen[None]):
     """The main screen."""
 
     AUTO_FOCUS = "#prompt"
@@ -127,7 +128,14 @@ class ChatScreen(Screen[None]):
         self.prompt.set_history(self.history.navigator())
 
     def _start_index(self) -> None:
-        self.run_worker(self._index_files, thread=True, group="index", exclusive=True)
+        self.run_worker(
+            self._index_files,
+            thread=True,
+            group="index",
+            exclusive=True,
+            name="indexing the project's files",
+            exit_on_error=False,
+        )
 
     def _index_files(self) -> None:
         paths = scan_project(self.project_dir)
@@ -206,7 +214,12 @@ class ChatScreen(Screen[None]):
         if command is not None:
             self._run_slash(*command)
         elif text.startswith("!") and len(text) > 1:
-            self.run_worker(self._run_shell(text[1:].strip()), group="shell")
+            self.run_worker(
+                self._run_shell(text[1:].strip()),
+                group="shell",
+                name="running a !command",
+                exit_on_error=False,
+            )
         else:
             self.send_prompt(text)
 
@@ -367,7 +380,9 @@ class ChatScreen(Screen[None]):
 
     def quit(self) -> None:
         """Leave arcan (the core is shut down first)."""
-        self.run_worker(self.arcan.action_quit(), group="quit")
+        self.run_worker(
+            self.arcan.action_quit(), group="quit", name="quitting", exit_on_error=False
+        )
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -17,6 +17,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
+from arcan_tui.worker_errors import ReportsWorkerErrors
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -37,7 +39,7 @@ def key_variables() -> list[tuple[str, str, bool]]:
     return found
 
 
-class FirstRunScreen(Screen[str | None]):
+class FirstRunScreen(ReportsWorkerErrors, Screen[str | None]):
     """What arcan found, how to configure a provider, and the demo."""
 
     DEFAULT_CSS = """
@@ -91,7 +93,13 @@ class FirstRunScreen(Screen[str | None]):
 
     def on_mount(self) -> None:
         """Probe local servers in the background."""
-        self.run_worker(self._probe(), exclusive=True, group="probe")
+        self.run_worker(
+            self._probe(),
+            exclusive=True,
+            group="probe",
+            name="probing local model servers",
+            exit_on_error=False,
+        )
 
     async def _probe(self) -> None:
         from arcan_core.providers.local import probe_local_servers  # noqa: PLC0415

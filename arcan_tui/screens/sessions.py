@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 
 from arcan_core.errors import StoreError
 from arcan_core.protocol.events import TurnStarted
+from arcan_tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -74,7 +75,7 @@ def read_prompts(log: Path) -> list[TurnStarted]:
     return turns
 
 
-class SessionPicker(ModalScreen[PickedSession | None]):
+class SessionPicker(ReportsWorkerErrors, ModalScreen[PickedSession | None]):
     """Pick a session of this project."""
 
     DEFAULT_CSS = """
@@ -118,7 +119,14 @@ class SessionPicker(ModalScreen[PickedSession | None]):
     def on_mount(self) -> None:
         """List sessions off the UI thread."""
         self._list.set_options([Option("loading…", disabled=True)])
-        self.run_worker(self._load, thread=True, exclusive=True, group="picker")
+        self.run_worker(
+            self._load,
+            thread=True,
+            exclusive=True,
+            group="picker",
+            name="listing sessions",
+            exit_on_error=False,
+        )
 
     def _load(self) -> None:
         from arcan_core.store.index import list_sessions  # noqa: PLC0415
