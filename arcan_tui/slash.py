@@ -59,6 +59,9 @@ class SlashContext(Protocol):
     def show_sessions(self) -> None:
         """Open the session picker."""
 
+    def show_mcp(self) -> None:
+        """List the project's MCP servers, their state and their tools (in the background)."""
+
     def switch_theme(self, name: str | None) -> None:
         """Switch to theme ``name`` (``None``: the next one) and remember it."""
 
@@ -131,7 +134,7 @@ class ModelCommand(SlashCommand):
 
     name = "model"
     help = "switch model (a provider alone: its default model)"
-    usage = "[provider:]model | provider [model]"
+    usage = "[provider:]model"
 
     def run(self, context: SlashContext, argument: str) -> None:
         """Switch model, and provider when given as ``provider:model`` or ``provider model``."""
@@ -205,6 +208,17 @@ class ResumeCommand(SessionsCommand):
 
     name = "resume"
     help = "resume another session"
+
+
+class McpCommand(SlashCommand):
+    """``/mcp``."""
+
+    name = "mcp"
+    help = "MCP servers, their state and their tools"
+
+    def run(self, context: SlashContext, argument: str) -> None:
+        """List the MCP servers."""
+        context.show_mcp()
 
 
 class ThemeCommand(SlashCommand):
@@ -299,6 +313,7 @@ BUILTIN_COMMANDS: dict[str, SlashCommand] = {
         HarnessCommand(),
         ResumeCommand(),
         SessionsCommand(),
+        McpCommand(),
         ThemeCommand(),
         CostCommand(),
         ExportCommand(),

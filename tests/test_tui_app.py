@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -45,8 +46,6 @@ from arcan_tui.widgets.blocks import AssistantBlock, ToolBlock
 from tests.tui_support import ScriptedCore, make_app, screen_text, settle, wait_until
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from textual.pilot import Pilot
 
     from arcan_tui.app import ArcanApp
@@ -703,3 +702,57 @@ async def test_unexpected_worker_error_is_one_line_not_a_crash(
             assert "run again with --debug" in text
             assert not failed
     assert app.return_code in (None, 0)
+
+
+ECHO_SERVER = Path(__file__).parent / "fixtures" / "mcp_echo_server.py"
+
+
+async def test_mcp_lists_servers_and_tools_in_the_background(tmp_path: Path) -> None:
+    import json  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / ".mcp.json").write_text(
+        json.dumps(
+            {"mcpServers": {"echo": {"command": sys.executable, "args": [str(ECHO_SERVER)]}}}
+        ),
+        encoding="utf-8",
+    )
+    core = ScriptedCore()
+    app = make_app(core, tmp_path, project=project)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.chat.prompt.set_text("/mcp")
+        await pilot.press("enter")
+        await pilot.pause()
+        # The servers start in a worker: the prompt is usable meanwhile.
+        assert "asking the project's MCP servers" in screen_text(app)
+
+        def listed() -> bool:
+            return "mcp__echo__echo" in screen_text(app)
+
+        for _ in range(300):
+            await app.chat.transcript.flush_now()
+            if listed():
+                break
+            await pilot.pause(0.05)
+        text = screen_text(app)
+        assert "echo  [ready, " in text
+        assert "mcp__echo__echo" in text
+        assert core.ops == []  # nothing was sent to the model
+
+
+async def test_mcp_without_servers(tmp_path: Path) -> None:
+    core = ScriptedCore()
+    app = make_app(core, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.chat.prompt.set_text("/mcp")
+        await pilot.press("enter")
+        for _ in range(200):
+            await app.chat.transcript.flush_now()
+            if "no MCP servers configured" in screen_text(app):
+                break
+            await pilot.pause(0.02)
+        assert "no MCP servers configured" in screen_text(app)

@@ -135,7 +135,10 @@ def test_slash_parsing_and_completion(tmp_path: Path) -> None:
     assert completer.complete("/co", first_line=False) is None
     assert completer.complete("/mode a", first_line=True) is None
     required = {"help", "clear", "compact", "model", "mode", "harness", "resume", "sessions"}
-    assert required | {"theme", "cost", "quit", "export", "init"} <= set(BUILTIN_COMMANDS)
+    assert required | {"theme", "cost", "quit", "export", "init", "mcp"} <= set(BUILTIN_COMMANDS)
+    mcp = completer.complete("/mc", first_line=True)
+    assert mcp is not None
+    assert [value for value, _ in mcp.options] == ["/mcp"]
 
 
 def test_custom_commands_load_from_markdown(tmp_path: Path) -> None:

@@ -326,6 +326,28 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         if choice.rewind_turn is not None:
             self.submit(Rewind(turn_id=choice.rewind_turn))
 
+    def show_mcp(self) -> None:
+        """List the project's MCP servers; starting them to learn their tools runs in a worker."""
+        self.say("asking the project's MCP servers…")
+        self.run_worker(
+            self._describe_mcp(),
+            group="mcp",
+            exclusive=True,
+            name="listing MCP servers",
+            exit_on_error=False,
+        )
+
+    async def _describe_mcp(self) -> None:
+        # The MCP client (and its SDK) loads only when /mcp is used.
+        from arcan_core.config import load_config  # noqa: PLC0415
+        from arcan_core.mcp import describe_servers  # noqa: PLC0415
+        from arcan_tui.commands.mcp_cmd import render  # noqa: PLC0415
+
+        config = load_config(self.project_dir).config
+        statuses = await describe_servers(workspace=self.project_dir, config=config)
+        failed = any(status.state in ("failed", "crashed") for status in statuses)
+        self.say(render(statuses).rstrip(), "warning" if failed else "info")
+
     def switch_theme(self, name: str | None) -> None:
         """Switch theme (the next one when ``name`` is ``None``) and remember it."""
         app = self.arcan
