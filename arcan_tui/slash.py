@@ -16,6 +16,7 @@ from arcan_tui.completion import Completion
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from arcan_core.harness.setpoints import Setpoints
     from arcan_core.protocol.operations import ApprovalMode, Operation
 
 __all__ = [
@@ -178,18 +179,55 @@ class HarnessCommand(SlashCommand):
     """``/harness``."""
 
     name = "harness"
-    help = "turn the harness loop on or off"
-    usage = "on|off"
+    help = "show the setpoints, or turn the harness loop on or off"
+    usage = "[on [confirm] | off]"
 
     def run(self, context: SlashContext, argument: str) -> None:
-        """Toggle the harness."""
+        """Show the setpoints, or toggle the harness.
+
+        Detected setpoints are never used silently: ``/harness on`` shows them and asks for
+        ``/harness on confirm`` (or ``arcan harness init`` to save and edit them first).
+        """
+        from arcan_core.errors import ArcanError  # noqa: PLC0415
         from arcan_core.protocol.operations import SetHarness  # noqa: PLC0415
 
-        values = {"on": True, "off": False}
-        if argument not in values:
-            context.say("usage: /harness on|off", "warning")
+        words = argument.split()
+        if words not in ([], ["on"], ["on", "confirm"], ["off"]):
+            context.say(f"usage: /harness {self.usage}", "warning")
             return
-        context.submit(SetHarness(enabled=values[argument]))
+        if words == ["off"]:
+            context.submit(SetHarness(enabled=False))
+            return
+        try:
+            setpoints = _setpoints(context.project_dir)
+        except ArcanError as error:
+            context.say(f"{error.message}" + (f" ({error.hint})" if error.hint else ""), "error")
+            return
+        if not words:
+            context.say(setpoints.describe())
+            return
+        if setpoints.source == "none":
+            context.say(setpoints.describe(), "warning")
+            return
+        if setpoints.source == "detected" and words != ["on", "confirm"]:
+            context.say(
+                setpoints.describe()
+                + "\n\nThese checks were detected, not configured. `/harness on confirm` "
+                "starts the loop with them; `arcan harness init` saves them to "
+                ".arcan/config.toml to edit.",
+                "warning",
+            )
+            return
+        context.submit(SetHarness(enabled=True))
+
+
+def _setpoints(project_dir: Path) -> Setpoints:
+    """The project's effective setpoints (configured, else detected)."""
+    from arcan_core.config import load_config  # noqa: PLC0415
+    from arcan_core.harness.setpoints import effective_setpoints  # noqa: PLC0415
+
+    config = load_config(project_dir).config
+    return effective_setpoints(config.harness, project_dir)
 
 
 class SessionsCommand(SlashCommand):
