@@ -437,15 +437,7 @@ class JestParser(OutputParser):
 
     def parse(self, output: str) -> ParsedOutput:  # noqa: D102 - see base
         match = self._tests.search(output)
-        counts: dict[str, int] = {}
-        if match:
-            counts = dict.fromkeys(("failures", "passed", "skipped"), 0)
-            names = {"failed": "failures", "passed": "passed", "skipped": "skipped"}
-            names |= {"todo": "skipped", "total": "total"}
-            for number, word in _COUNT_WORD.findall(match.group(1)):
-                key = names.get(word)
-                if key is not None:
-                    counts[key] = counts.get(key, 0) + int(number)
+        counts = _js_counts(match.group(1), total=True) if match else {}
         lines = output.splitlines()
         failures: list[str] = []
         excerpt: list[str] = []
@@ -464,6 +456,19 @@ class JestParser(OutputParser):
         )
 
 
+def _js_counts(summary: str, *, total: bool) -> dict[str, int]:
+    """Counts from a jest/vitest summary such as ``1 failed, 2 todo, 3 passed, 6 total``."""
+    names = {"failed": "failures", "passed": "passed", "skipped": "skipped", "todo": "skipped"}
+    if total:
+        names["total"] = "total"
+    counts = dict.fromkeys(("failures", "passed", "skipped"), 0)
+    for number, word in _COUNT_WORD.findall(summary):
+        key = names.get(word)
+        if key is not None:
+            counts[key] = counts.get(key, 0) + int(number)
+    return counts
+
+
 class VitestParser(OutputParser):
     """vitest: `` Tests  1 failed | 2 passed (3)`` and the `` FAIL  file > suite > test`` lines."""
 
@@ -479,15 +484,7 @@ class VitestParser(OutputParser):
 
     def parse(self, output: str) -> ParsedOutput:  # noqa: D102 - see base
         match = self._tests.search(output)
-        counts: dict[str, int] = {}
-        if match:
-            counts = dict.fromkeys(("failures", "passed", "skipped"), 0)
-            names = {"failed": "failures", "passed": "passed", "skipped": "skipped"}
-            names |= {"todo": "skipped"}
-            for number, word in _COUNT_WORD.findall(match.group(1)):
-                key = names.get(word)
-                if key is not None:
-                    counts[key] = counts.get(key, 0) + int(number)
+        counts = _js_counts(match.group(1), total=False) if match else {}
         lines = output.splitlines()
         failures: list[str] = []
         excerpt: list[str] = []
