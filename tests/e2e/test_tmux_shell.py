@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
-import time
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.e2e.terminal import TmuxPane, arcan_command, isolated_env
+
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = [
@@ -25,80 +24,21 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
 ]
 
-DEADLINE_S = 30.0
-POLL_S = 0.05
-
-
-class Tmux:
-    """One private tmux server (its own socket) holding one pane."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return done.stdout
-
-    def start(self, command: str) -> None:
-        self.run("new-session", "-d", "-s", "t", "-x", "110", "-y", "45", command)
-        self.run("set-option", "-t", "t", "remain-on-exit", "on")
-
-    def restart(self, command: str) -> None:
-        """Start ``command`` in a fresh session, so the screen holds nothing of the last one."""
-        self.run("kill-session", "-t", "t")
-        self.start(command)
-
-    def send(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "t", *keys)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-J", "-S", "-500", "-t", "t")
-
-    def wait(self, predicate: Callable[[str], bool], what: str) -> str:
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            text = self.screen()
-            if predicate(text):
-                return text
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}; screen:\n{text}")
-            time.sleep(POLL_S)
-
-    def wait_for(self, needle: str, *, count: int = 1) -> str:
-        return self.wait(lambda text: text.count(needle) >= count, repr(needle))
-
 
 @pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    server = Tmux(f"arcan-shell-test-{os.getpid()}-{tmp_path.name}")
+def tmux(tmp_path: Path) -> Iterator[TmuxPane]:
+    server = TmuxPane(
+        f"arcan-shell-test-{os.getpid()}-{tmp_path.name}", join_wrapped=True, history=500
+    )
     yield server
-    subprocess.run(["tmux", "-L", server.socket, "kill-server"], check=False, capture_output=True)
+    server.kill()
 
 
 def shell_command(project: Path, state: Path, *flags: str) -> str:
-    env = {
-        "XDG_STATE_HOME": str(state / "state"),
-        "XDG_CONFIG_HOME": str(state / "config"),
-        "HOME": str(state),
-        "TERM": "xterm-256color",
-        "ANTHROPIC_API_KEY": "",
-        "OPENAI_API_KEY": "",
-    }
-    assignments = " ".join(f"{key}='{value}'" for key, value in env.items())
-    argv = " ".join(flags)
-    entry = "from arcan_tui.cli import entry; entry()"
-    return (
-        f"cd '{project}' && env {assignments} '{sys.executable}' -c '{entry}' "
-        f"shell --provider scripted {argv}; echo ARCAN-EXIT=$?"
-    )
+    return arcan_command(project, isolated_env(state), ["shell", "--provider", "scripted", *flags])
 
 
-def test_prompt_answer_approved_edits_quit_then_continue(tmux: Tmux, tmp_path: Path) -> None:
+def test_prompt_answer_approved_edits_quit_then_continue(tmux: TmuxPane, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     tmux.start(shell_command(project, tmp_path))

@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import time
 from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.e2e.terminal import DEADLINE_S, POLL_S, TmuxPane, arcan_command, isolated_env
 from tests.loopback.replies import Reply, ToolCall
 from tests.loopback.server import ThreadedLoopback
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
     from pathlib import Path
 
 pytestmark = [
@@ -28,86 +27,25 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux"),
 ]
 
-DEADLINE_S = 30.0
-POLL_S = 0.05
-
-
-class Pane:
-    """One private tmux server (its own socket, no user config) holding one pane."""
-
-    def __init__(self, socket: str) -> None:
-        self.socket = socket
-
-    def run(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        return done.stdout
-
-    def start(self, command: str) -> None:
-        self.run("new-session", "-d", "-s", "t", "-x", "110", "-y", "45", command)
-        self.run("set-option", "-t", "t", "remain-on-exit", "on")
-
-    def restart(self, command: str) -> None:
-        self.run("kill-session", "-t", "t")
-        self.start(command)
-
-    def send(self, *keys: str) -> None:
-        self.run("send-keys", "-t", "t", *keys)
-
-    def type(self, text: str) -> None:
-        self.run("send-keys", "-t", "t", "-l", text)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-S", "-200", "-t", "t")
-
-    def wait(self, predicate: Callable[[str], bool], what: str) -> str:
-        deadline = time.monotonic() + DEADLINE_S
-        while True:
-            text = self.screen()
-            if predicate(text):
-                return text
-            if time.monotonic() > deadline:
-                pytest.fail(f"timed out waiting for {what}; screen:\n{text}")
-            time.sleep(POLL_S)
-
-    def wait_for(self, needle: str) -> str:
-        return self.wait(lambda text: needle in text, repr(needle))
-
 
 @pytest.fixture
-def pane(tmp_path: Path) -> Iterator[Pane]:
-    server = Pane(f"arcan-tui-test-{os.getpid()}-{tmp_path.name}")
+def pane(tmp_path: Path) -> Iterator[TmuxPane]:
+    server = TmuxPane(f"arcan-tui-test-{os.getpid()}-{tmp_path.name}")
     yield server
-    subprocess.run(["tmux", "-L", server.socket, "kill-server"], check=False, capture_output=True)
+    server.kill()
 
 
-def arcan_command(project: Path, home: Path, base_url: str, *flags: str) -> str:
-    env = {
-        "XDG_STATE_HOME": str(home / "state"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "HOME": str(home),
-        "TERM": "xterm-256color",
+def arcan_tui_command(project: Path, home: Path, base_url: str, *flags: str) -> str:
+    env = isolated_env(home) | {
         "COLORTERM": "truecolor",
         "TEXTUAL_ANIMATIONS": "none",
         "ANTHROPIC_API_KEY": "loopback-key",
-        "OPENAI_API_KEY": "",
     }
-    assignments = " ".join(f"{key}='{value}'" for key, value in env.items())
-    entry = "from arcan_tui.cli import entry; entry()"
-    argv = " ".join(
-        ["--provider", "anthropic", "--model", "loopback-model", "--base-url", base_url, *flags]
-    )
-    return (
-        f"cd '{project}' && env {assignments} '{sys.executable}' -c '{entry}' {argv}; "
-        "echo ARCAN-EXIT=$?"
-    )
+    argv = ["--provider", "anthropic", "--model", "loopback-model", "--base-url", base_url, *flags]
+    return arcan_command(project, env, argv)
 
 
-def approve(pane: Pane, question: str) -> None:
+def approve(pane: TmuxPane, question: str) -> None:
     """Press ``y`` until the question goes: keys inside the guard window are ignored by design."""
     deadline = time.monotonic() + DEADLINE_S
     while question in pane.screen():
@@ -117,7 +55,7 @@ def approve(pane: Pane, question: str) -> None:
         time.sleep(POLL_S * 2)
 
 
-def test_prompt_approve_edit_quit_then_continue(pane: Pane, tmp_path: Path) -> None:
+def test_prompt_approve_edit_quit_then_continue(pane: TmuxPane, tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     (project / "app.py").write_text("x = 1\n", encoding="utf-8")
@@ -133,7 +71,7 @@ def test_prompt_approve_edit_quit_then_continue(pane: Pane, tmp_path: Path) -> N
             ),
             Reply(text="Done: **x is now 2**."),
         )
-        pane.start(arcan_command(project, home, server.anthropic_base_url))
+        pane.start(arcan_tui_command(project, home, server.anthropic_base_url))
         pane.wait_for("anthropic/loopback-model")
         pane.type("set x to 2")
         pane.send("Enter")
@@ -151,7 +89,7 @@ def test_prompt_approve_edit_quit_then_continue(pane: Pane, tmp_path: Path) -> N
         sessions = list((project / ".arcan" / "sessions").glob("*.jsonl"))
         assert len(sessions) == 1
 
-        pane.restart(arcan_command(project, home, server.anthropic_base_url, "--continue"))
+        pane.restart(arcan_tui_command(project, home, server.anthropic_base_url, "--continue"))
         screen = pane.wait_for("Done: x is now 2.")
         assert "set x to 2" in screen
         assert "+x = 2" in screen
