@@ -367,20 +367,20 @@ async def test_sensor_panel_toggles_and_updates_live(tmp_path: Path) -> None:
     core = ScriptedCore()
     app = make_app(core, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        core.emit(SensorReading(sensor="pytest", setpoint="tests pass", status="running"))
+        core.emit(SensorReading(sensor="check:tests", setpoint="exit0", status="running"))
         await settle(app, pilot)
         assert "Sensors" not in screen_text(app)
         await pilot.press("f2")
         await pilot.pause()
-        assert "tests pass  running" in screen_text(app)
+        assert "tests (exit0)  running" in screen_text(app)
         core.emit(
             SensorReading(
-                sensor="pytest", setpoint="tests pass", status="met", met=True, value="12 passed"
+                sensor="check:tests", setpoint="exit0", status="met", met=True, value="12 passed"
             )
         )
         await settle(app, pilot)
         text = screen_text(app)
-        assert "tests pass  met" in text
+        assert "tests (exit0)  met" in text
         assert "12 passed" in text
         await pilot.press("f2")
         await pilot.pause()

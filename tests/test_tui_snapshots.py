@@ -131,10 +131,12 @@ async def test_sensor_panel(tmp_path: Path, snapshot: SnapshotAssertion) -> None
     async with app.run_test(size=SIZE) as pilot:
         turn(core)
         core.emit(
-            SensorReading(sensor="pytest", setpoint="tests pass", status="unmet", value="2 failed"),
-            SensorReading(sensor="ruff", setpoint="lint clean", status="met", met=True),
-            SensorReading(sensor="mypy", setpoint="types check", status="running"),
-            SensorReading(sensor="build", setpoint="builds", status="stale"),
+            SensorReading(
+                sensor="check:tests", setpoint="failures == 0", status="unmet", value="2 failed"
+            ),
+            SensorReading(sensor="check:lint", setpoint="exit0", status="met", met=True),
+            SensorReading(sensor="check:types", setpoint="exit0", status="running"),
+            SensorReading(sensor="meter:turns", setpoint="turns ≤ 30", status="stale"),
             ControllerDecision(mode="recover", rationale="tests fail after the edit"),
         )
         await ready(app, pilot)
@@ -171,7 +173,9 @@ async def test_theme(tmp_path: Path, snapshot: SnapshotAssertion, theme: str) ->
     app = make_app(core, tmp_path, theme=theme, sensor_panel=True)
     async with app.run_test(size=SIZE) as pilot:
         turn(core)
-        core.emit(SensorReading(sensor="pytest", setpoint="tests pass", status="met", met=True))
+        core.emit(
+            SensorReading(sensor="check:tests", setpoint="failures == 0", status="met", met=True)
+        )
         await ready(app, pilot)
         assert app.theme == theme
         svg = app.export_screenshot(title=f"arcan {theme} {datetime(2026, 1, 1, tzinfo=UTC):%Y}")

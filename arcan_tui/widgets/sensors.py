@@ -56,10 +56,12 @@ class SensorPanel(Static):
         parts: list[tuple[str, str] | str] = [("Sensors\n", "bold")]
         if not self.readings:
             parts.append(("no readings yet\n", "$text-muted italic"))
-        for reading in sorted(self.readings.values(), key=lambda r: r.setpoint):
+        for reading in sorted(self.readings.values(), key=lambda r: r.sensor):
             icon, style = _STATUS_STYLE[reading.status]
             parts.append((f"{icon} ", style))
-            parts.append((reading.setpoint, "bold"))
+            # "check:tests" reads as "tests", with the setpoint it serves beside it.
+            parts.append((reading.sensor.partition(":")[2] or reading.sensor, "bold"))
+            parts.append((f" ({reading.setpoint})", "$text-muted"))
             parts.append((f"  {reading.status}\n", style))
             detail = reading.value or reading.detail
             if detail:
