@@ -25,6 +25,7 @@ from arcan_tui.transcript_data import (
     ThinkingItem,
     ToolItem,
     UserItem,
+    summarize_arguments,
 )
 
 if TYPE_CHECKING:
@@ -118,8 +119,30 @@ class EventRouter:
         payload = event.msg
         if event.ts < self.live_since and isinstance(payload, DISPLAY_ONLY):
             return
+        if event.parent_call_id is not None:
+            self._nested(event.parent_call_id, payload)
+            return
         handler: Callable[[object], None] = getattr(self, HANDLERS[type(payload)])
         handler(payload)
+
+    def _nested(self, parent_call_id: str, payload: ev.EventMsg) -> None:
+        """Show a sub-agent's event inside the block of the ``task`` call that started it.
+
+        Its tool calls become progress lines of that block and its approvals are asked like
+        any other; its text, turns and usage stay out of the transcript, because the parent's
+        result is the sub-agent's answer and its cost is charged to the parent's turn.
+        """
+        if isinstance(payload, ev.ToolCallAwaitingApproval):
+            self.view.request_approval(payload)
+        elif isinstance(payload, ev.ToolCallFinished):
+            self.view.drop_approval(payload.call_id)
+            parent = self._tools.get(parent_call_id)
+            if parent is None:
+                return
+            outcome = " (denied)" if payload.denied else " (failed)" if payload.is_error else ""
+            line = f"↳ {payload.name} {summarize_arguments(dict(payload.input), width=60)}"
+            parent.add_output(f"{line.rstrip()}{outcome}\n")
+            self.view.touch_item(parent)
 
     # -- helpers ------------------------------------------------------------------------------
 

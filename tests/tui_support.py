@@ -25,7 +25,7 @@ class ScriptedCore:
     def __init__(self, history: Iterable[EventMsg] = (), session_id: str = "s-test") -> None:
         self._session_id = session_id
         self.ops: list[Operation] = []
-        self._queue: asyncio.Queue[EventMsg | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[EventMsg, str | None] | None] = asyncio.Queue()
         self._seq = 0
         past = datetime.now(UTC) - timedelta(days=1)
         self.history = [self._envelope(msg, past) for msg in history]
@@ -36,14 +36,25 @@ class ScriptedCore:
     def session_id(self) -> str:
         return self._session_id
 
-    def _envelope(self, msg: EventMsg, ts: datetime) -> Event:
+    def _envelope(self, msg: EventMsg, ts: datetime, parent_call_id: str | None = None) -> Event:
         self._seq += 1
-        return Event(session_id=self._session_id, seq=self._seq, ts=ts, msg=msg)
+        return Event(
+            session_id=self._session_id,
+            seq=self._seq,
+            ts=ts,
+            msg=msg,
+            parent_call_id=parent_call_id,
+        )
 
     def emit(self, *msgs: EventMsg) -> None:
         # Stamped when delivered, as a live core would: nothing is emitted before a subscriber.
         for msg in msgs:
-            self._queue.put_nowait(msg)
+            self._queue.put_nowait((msg, None))
+
+    def emit_nested(self, parent_call_id: str, *msgs: EventMsg) -> None:
+        """Emit a sub-agent's events, nested under the ``task`` call ``parent_call_id``."""
+        for msg in msgs:
+            self._queue.put_nowait((msg, parent_call_id))
 
     def submit(self, op: Operation) -> str:
         self.ops.append(op)
@@ -62,7 +73,8 @@ class ScriptedCore:
             queued = await self._queue.get()
             if queued is None:
                 return
-            yield self._envelope(queued, datetime.now(UTC))
+            msg, parent_call_id = queued
+            yield self._envelope(msg, datetime.now(UTC), parent_call_id)
 
     async def wait_closed(self) -> None:
         await self.closed.wait()
