@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from arcan_core.agent.agents import discover_agent_profiles
 from arcan_core.agent.approvals import HeadlessAsker, InteractiveAsker
 from arcan_core.agent.bus import EventBus, is_logged
 from arcan_core.agent.checkpoints import Checkpoints
@@ -36,7 +37,7 @@ from arcan_core.agent.lifecycle import AgentBuilder
 from arcan_core.agent.prompt import Environment, build_system_prompt
 from arcan_core.agent.skills import SkillTool, discover_skills
 from arcan_core.agent.state import AgentParts, AgentState, RequestSettings, ToolSystem, TurnLimits
-from arcan_core.agent.subagent import SubAgents, TaskTool
+from arcan_core.agent.subagent import SubAgents, task_tool
 from arcan_core.agent.supervisor import TurnSupervisor
 from arcan_core.config.model import ArcanConfig
 from arcan_core.errors import SessionNotFoundError, StoreError
@@ -225,8 +226,8 @@ def _tools(
 
     sub_agents = None
     if options.sub_agents:
-        sub_agents = SubAgents(tools_for)
-        registry.register(TaskTool(sub_agents))
+        sub_agents = SubAgents(tools_for, discover_agent_profiles(workspace, options.home))
+        registry.register(task_tool(sub_agents))
     return _hooked(tools_for(mode), harness), sub_agents
 
 

@@ -21,7 +21,7 @@ from arcan_core.tools.base import Tool, ToolCategory, ToolContext, ToolResult
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-__all__ = ["Skill", "SkillTool", "discover_skills", "parse_skill"]
+__all__ = ["Skill", "SkillTool", "discover_skills", "parse_skill", "split_frontmatter"]
 
 SKILL_FILE = "SKILL.md"
 MAX_DESCRIPTION = 300
@@ -38,11 +38,11 @@ class Skill:
     def body(self) -> str:
         """Return the instructions (the file without its frontmatter)."""
         text = self.path.read_text(encoding="utf-8", errors="replace")
-        _, body = _split_frontmatter(text)
+        _, body = split_frontmatter(text)
         return body.strip()
 
 
-def _split_frontmatter(text: str) -> tuple[dict[str, str], str]:
+def split_frontmatter(text: str) -> tuple[dict[str, str], str]:
     """Split ``---`` frontmatter (flat ``key: value`` pairs) from the body.
 
     Values may be quoted, or YAML block scalars (``>`` or ``|``) whose indented lines follow;
@@ -82,7 +82,7 @@ def parse_skill(path: Path) -> Skill | None:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    fields, _ = _split_frontmatter(text)
+    fields, _ = split_frontmatter(text)
     name = fields.get("name") or path.parent.name
     description = fields.get("description", "")
     if not name or not description:
