@@ -81,6 +81,7 @@ HANDLERS: dict[type[object], str] = {
     ev.FilesRestored: "files_restored",
     ev.ModelChanged: "model_changed",
     ev.ModeChanged: "mode_changed",
+    ev.ReasoningChanged: "reasoning_changed",
     ev.TurnFinished: "turn_finished",
     ev.ErrorEvent: "error",
     ev.Warning: "warning",
@@ -337,6 +338,10 @@ class EventRouter:
     def mode_changed(self, event: ev.ModeChanged) -> None:
         """Approval mode switched."""
         self.view.set_status(mode=event.mode)
+
+    def reasoning_changed(self, event: ev.ReasoningChanged) -> None:
+        """Reasoning effort switched (the core warns when the model does not reason)."""
+        self.view.set_status(effort=event.effort if event.applies else "")
 
     def turn_finished(self, event: ev.TurnFinished) -> None:
         """The task ended: finish live blocks, drop stale approvals, report an interruption."""

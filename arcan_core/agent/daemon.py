@@ -11,6 +11,7 @@ No front-end can reach the agent's state: ``CoreDaemon`` exposes only the ``Core
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 from typing import TYPE_CHECKING, Protocol
 
@@ -19,6 +20,7 @@ from arcan_core.protocol.events import (
     ErrorEvent,
     FilesRestored,
     ModelChanged,
+    ReasoningChanged,
 )
 from arcan_core.protocol.events import (
     Warning as WarningEvent,
@@ -32,6 +34,7 @@ from arcan_core.protocol.operations import (
     SetHarness,
     SetMode,
     SetModel,
+    SetReasoning,
     Shutdown,
     Submission,
     SubmitPrompt,
@@ -197,7 +200,7 @@ class CoreDaemon:
                     await asyncio.wait({self._chore})
                     self._chore = None
                     return True
-                case AnswerApproval() | SetMode() | SetHarness():
+                case AnswerApproval() | SetMode() | SetHarness() | SetReasoning():
                     pass
                 case _:
                     self._deferred.append(op)
@@ -264,6 +267,8 @@ class CoreDaemon:
                 self._current().set_mode(mode)
             case SetHarness(enabled=enabled):
                 self._current().set_harness(enabled)
+            case SetReasoning():
+                self._set_reasoning(op)
             case SetModel():
                 if self._running is not None:
                     self._pending_model = op
@@ -329,6 +334,21 @@ class CoreDaemon:
         parts.provider = provider
         parts.model = info
         self._bus.publish(ModelChanged(provider=provider.name, model=info.id))
+
+    def _set_reasoning(self, op: SetReasoning) -> None:
+        # The parts are shared with a running task, which reads the settings at each step: the
+        # change reaches its next request, like a steering prompt, without waiting for the task.
+        parts = self._parts
+        parts.settings = dataclasses.replace(parts.settings, reasoning_effort=op.effort)
+        applies = parts.model.supports_thinking
+        self._bus.publish(ReasoningChanged(effort=op.effort, applies=applies, reason=op.reason))
+        if not applies:
+            self._bus.publish(
+                WarningEvent(
+                    message=f"{parts.model.id} does not reason; effort {op.effort} applies "
+                    "once you switch to a model that does"
+                )
+            )
 
     async def _idle_only(self, what: str, action: Callable[[], object]) -> None:
         if self._running is not None:

@@ -17,7 +17,7 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from arcan_core.agent.bus import is_delta
 from arcan_core.agent.compaction import compact
@@ -71,14 +71,59 @@ from arcan_core.tools.base import ToolCallRequest, ToolOutcome
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from arcan_core.agent.state import AgentParts, AgentState
+    from arcan_core.agent.state import AgentParts, AgentState, RequestSettings
     from arcan_core.protocol.operations import ApprovalMode
-    from arcan_core.providers.base import StreamEvent, ToolSpec
+    from arcan_core.providers.base import ModelInfo, StreamEvent, ToolSpec
 
-__all__ = ["INTERRUPTED_CALL", "INTERRUPTED_NOTE", "MODE_STRICTNESS", "Turn", "request_view"]
+__all__ = [
+    "INTERRUPTED_CALL",
+    "INTERRUPTED_NOTE",
+    "MODE_STRICTNESS",
+    "THINKING_BUDGETS",
+    "Turn",
+    "reasoning_knobs",
+    "request_view",
+]
 
 MODE_STRICTNESS: dict[ApprovalMode, int] = {"full-auto": 0, "auto-edit": 1, "ask": 2, "plan": 3}
 """Approval modes from the most permissive to the strictest."""
+
+_Effort = Literal["minimal", "low", "medium", "high"]
+
+THINKING_BUDGETS: dict[str, tuple[_Effort, int]] = {
+    "off": ("low", 0),
+    "minimal": ("minimal", 1024),
+    "low": ("low", 4_000),
+    "medium": ("medium", 10_000),
+    "high": ("high", 32_000),
+}
+"""Each reasoning effort as the two request knobs: the effort an effort-taking API (OpenAI) gets,
+and the thinking budget in tokens a budget-taking API (Anthropic) gets (0: thinking off).
+
+``off`` cannot switch an OpenAI reasoning model's reasoning off: it asks for ``low``, the lowest
+effort that every one of them accepts. 1,024 tokens is the smallest budget Anthropic accepts."""
+
+MIN_THINKING_BUDGET = 1024
+
+
+def reasoning_knobs(
+    settings: RequestSettings, model: ModelInfo
+) -> tuple[int | None, _Effort | None]:
+    """Return ``(thinking_budget, reasoning_effort)`` of a request for ``model``.
+
+    No effort set: the configured ``thinking_budget`` and the model's default effort. A model
+    that does not reason (by the registry's capability data) gets neither: sent to it, either
+    knob is a 400. The budget stays under the model's output limit, which counts the thinking.
+    """
+    chosen = THINKING_BUDGETS.get(settings.reasoning_effort or "")
+    if chosen is None:
+        return settings.thinking_budget, None
+    if not model.supports_thinking:
+        return None, None
+    effort, budget = chosen
+    budget = min(budget, model.max_output_tokens - MIN_THINKING_BUDGET)
+    return (budget if budget >= MIN_THINKING_BUDGET else None), effort
+
 
 INTERRUPTED_CALL = "Interrupted by the user before the call finished."
 FAILED_CALL = "The call was cut off by an internal error in arcan; its effects are unknown."
@@ -404,7 +449,7 @@ class Turn:
             self.compact_requested = None
             await compact(self.parts, self.state, self.emit, instructions=instructions)
             fixed = self.state.repairer(self.state.messages)
-        settings = self.parts.settings
+        thinking_budget, reasoning_effort = reasoning_knobs(self.parts.settings, self.parts.model)
         return ProviderRequest(
             model=self.parts.model.id,
             system=self.parts.system_prompt,
@@ -413,8 +458,8 @@ class Turn:
             else request_view(fixed.messages),
             tools=tools,
             max_output_tokens=self._output_budget(),
-            thinking_budget=settings.thinking_budget,
-            reasoning_effort=settings.reasoning_effort,
+            thinking_budget=thinking_budget,
+            reasoning_effort=reasoning_effort,
         )
 
     def _output_budget(self) -> int:

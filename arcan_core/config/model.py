@@ -107,6 +107,8 @@ class ModelOverride(_Section):
     output_per_mtok: float | None = Field(default=None, ge=0)
     cache_read_per_mtok: float | None = Field(default=None, ge=0)
     cache_write_per_mtok: float | None = Field(default=None, ge=0)
+    supports_thinking: bool | None = None
+    """Whether the model reasons (takes a reasoning effort or thinking budget)."""
 
 
 class UiConfig(_Section):
@@ -127,7 +129,8 @@ class ArcanConfig(_Section):
     mode: ApprovalMode = "ask"
     max_output_tokens: int | None = Field(default=None, gt=0)
     thinking_budget: int | None = Field(default=None, ge=0)
-    reasoning_effort: Literal["minimal", "low", "medium", "high"] | None = None
+    reasoning_effort: Literal["off", "minimal", "low", "medium", "high"] | None = None
+    """The start value of ``/effort`` (``None``: the model's default, ``thinking_budget`` on)."""
     script: str | None = None
     """Transcript file for the scripted provider."""
     harness: HarnessConfig = HarnessConfig()

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from arcan_core.protocol.messages import Message, StopReason, Usage
-from arcan_core.protocol.operations import ApprovalMode, ApprovalScope
+from arcan_core.protocol.operations import ApprovalMode, ApprovalScope, ReasoningEffort
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -33,6 +33,7 @@ __all__ = [
     "ModeChanged",
     "ModelChanged",
     "PromptQueued",
+    "ReasoningChanged",
     "RetryScheduled",
     "SensorReading",
     "SessionSaved",
@@ -284,6 +285,19 @@ class ModeChanged(_Msg):
     mode: ApprovalMode
 
 
+class ReasoningChanged(_Msg):
+    """The reasoning effort changed for the following requests.
+
+    ``applies`` is false when the model in use does not reason: the effort is kept for a model
+    that does. ``reason`` says why it changed (the ``SetReasoning`` operation's reason).
+    """
+
+    type: Literal["reasoning_changed"] = "reasoning_changed"
+    effort: ReasoningEffort
+    applies: bool = True
+    reason: str | None = None
+
+
 class TurnFinished(_Msg):
     """The task ended; ``stop_reason`` says why."""
 
@@ -339,6 +353,7 @@ EventMsg = Annotated[
     | FilesRestored
     | ModelChanged
     | ModeChanged
+    | ReasoningChanged
     | TurnFinished
     | ErrorEvent
     | Warning

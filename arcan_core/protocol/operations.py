@@ -20,10 +20,12 @@ __all__ = [
     "Compact",
     "Interrupt",
     "Operation",
+    "ReasoningEffort",
     "Rewind",
     "SetHarness",
     "SetMode",
     "SetModel",
+    "SetReasoning",
     "Shutdown",
     "Submission",
     "SubmitPrompt",
@@ -41,6 +43,9 @@ ApprovalMode = Literal["plan", "ask", "auto-edit", "full-auto"]
 ApprovalDecision = Literal["allow", "deny"]
 ApprovalScope = Literal["once", "session", "project", "pattern"]
 """How far an answer reaches: this call, this session, this project (saved), or a saved pattern."""
+
+ReasoningEffort = Literal["off", "minimal", "low", "medium", "high"]
+"""How hard the model thinks before it answers; ``off``: as little as its API allows."""
 
 
 class SubmitPrompt(_Op):
@@ -90,6 +95,15 @@ class SetHarness(_Op):
     enabled: bool
 
 
+class SetReasoning(_Op):
+    """Change the reasoning effort of the following requests (the running task's next step)."""
+
+    op: Literal["set_reasoning"] = "set_reasoning"
+    effort: ReasoningEffort
+    reason: str | None = None
+    """Why it changes (who asked); copied into the ``ReasoningChanged`` record."""
+
+
 class Compact(_Op):
     """Summarise older turns now, optionally steered by instructions."""
 
@@ -125,6 +139,7 @@ Operation = Annotated[
     | SetModel
     | SetMode
     | SetHarness
+    | SetReasoning
     | Compact
     | Undo
     | Rewind

@@ -17,6 +17,8 @@ class StatusState:
     provider: str = ""
     model: str = ""
     mode: str = "ask"
+    effort: str = ""
+    """The reasoning effort set with ``/effort`` (empty: the model's default, not shown)."""
     context_tokens: int = 0
     context_window: int = 0
     input_tokens: int = 0
@@ -61,6 +63,8 @@ class StatusBar(Static):
         model = "/".join(p for p in (state.provider, state.model) if p) or "no model"
         parts.append((model, "bold"))
         parts.append(f"  mode {state.mode}")
+        if state.effort:
+            parts.append(f"  effort {state.effort}")
         if state.context_window:
             percent = 100 * state.context_tokens / state.context_window
             style = "$text-error" if percent >= 85 else ""
