@@ -1,9 +1,10 @@
 """The file watcher and the live checks it drives.
 
 ``ProjectWatcher`` watches the workspace with ``watchfiles.awatch`` (inotify/FSEvents through the
-Rust ``notify`` crate), dropping paths the project's ``.gitignore`` ignores and the harness's own
-noise (``.git/``, ``.arcan/``, tool caches such as ``__pycache__/`` and ``.pytest_cache/``, which
-the checks themselves write and which would otherwise re-trigger them forever).
+Rust ``notify`` crate), dropping paths the project's ``.gitignore`` files ignore and the
+harness's own noise (``.git/``, ``.arcan/``, tool caches such as ``__pycache__/`` and
+``.pytest_cache/``, which the checks themselves write and which would otherwise re-trigger them
+forever).
 
 ``LiveChecks`` marks the checks whose ``watch`` globs match a changed path as stale (a ``stale``
 reading), waits ``debounce_s`` of quiet, and runs them; a change that arrives while a check runs
@@ -65,17 +66,20 @@ ALWAYS_IGNORED: Final = (
 
 
 class IgnoreRules:
-    """Which paths under ``root`` the watcher ignores: the root ``.gitignore`` and the defaults.
+    """Which paths under ``root`` the watcher ignores: the defaults and every ``.gitignore``.
 
-    Only the root ``.gitignore`` is read (nested ones are rare in the projects arcan targets, and
-    reading every one would cost a tree walk at start); ``.gitignore`` changes are picked up by
-    ``reload``.
+    Git's rules: a ``.gitignore`` applies to the paths below its directory, a deeper file
+    overrides a shallower one (the last matching pattern wins, ``!`` re-includes), and nothing
+    inside an ignored directory can be re-included. Nested files are read on first need, not by
+    a tree walk at start, and cached; ``reload`` forgets them all (the watcher calls it when any
+    ``.gitignore`` changes).
     """
 
     def __init__(self, root: Path, extra: Iterable[str] = ()) -> None:
         self.root = root.resolve()
         self._extra = tuple(extra)
         self._spec = self._load()
+        self._nested: dict[str, pathspec.GitIgnoreSpec | None] = {}
 
     def _load(self) -> pathspec.GitIgnoreSpec:
         lines = [*ALWAYS_IGNORED, *self._extra]
@@ -83,9 +87,20 @@ class IgnoreRules:
             lines.extend((self.root / ".gitignore").read_text(encoding="utf-8").splitlines())
         return pathspec.GitIgnoreSpec.from_lines(lines)
 
+    def _nested_spec(self, directory: str) -> pathspec.GitIgnoreSpec | None:
+        """The ``.gitignore`` of ``directory`` (relative, POSIX), or ``None`` when it has none."""
+        if directory not in self._nested:
+            spec = None
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                text = (self.root / directory / ".gitignore").read_text(encoding="utf-8")
+                spec = pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+            self._nested[directory] = spec
+        return self._nested[directory]
+
     def reload(self) -> None:
-        """Read ``.gitignore`` again."""
+        """Read the ``.gitignore`` files again."""
         self._spec = self._load()
+        self._nested.clear()
 
     def relative(self, path: str | Path) -> str | None:
         """``path`` relative to the root in POSIX form, or ``None`` when it is outside."""
@@ -96,7 +111,26 @@ class IgnoreRules:
 
     def ignored(self, relative: str) -> bool:
         """Whether the watcher drops ``relative`` (a POSIX path under the root)."""
-        return self._spec.match_file(relative)
+        parts = relative.split("/")
+        # Each enclosing directory first: what is inside an ignored one stays ignored.
+        for end in range(1, len(parts) + 1):
+            is_dir = end < len(parts)
+            if self._decide(parts[:end], is_dir=is_dir):
+                return True
+        return False
+
+    def _decide(self, parts: list[str], *, is_dir: bool) -> bool:
+        """Git's verdict for one path: the deepest ``.gitignore`` with a matching pattern wins."""
+        suffix = "/" if is_dir else ""
+        verdict = self._spec.check_file("/".join(parts) + suffix).include
+        for depth in range(1, len(parts)):
+            spec = self._nested_spec("/".join(parts[:depth]))
+            if spec is None:
+                continue
+            include = spec.check_file("/".join(parts[depth:]) + suffix).include
+            if include is not None:
+                verdict = include
+        return bool(verdict)
 
 
 class ReadTracker:
@@ -364,7 +398,7 @@ class ProjectWatcher:
         async for changes in watch:
             self.ready.set()
             paths = {rel for _, path in changes if (rel := self.ignore.relative(path))}
-            if ".gitignore" in paths:
+            if any(rel == ".gitignore" or rel.endswith("/.gitignore") for rel in paths):
                 self.ignore.reload()
             if paths:
                 try:
