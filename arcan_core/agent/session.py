@@ -44,6 +44,7 @@ from arcan_core.errors import SessionNotFoundError, StoreError
 from arcan_core.protocol.events import (
     HarnessToggled,
     MessageAppended,
+    SensorReading,
     SessionSaved,
     TurnFinished,
     TurnStarted,
@@ -415,7 +416,7 @@ class _LogSink:
             if self._create is None:
                 return
             if not isinstance(msg, _OPENS_LOG):
-                self._held.append(event)
+                self._hold(event)
                 return
             writer = self._create()
             self.writer, self._create = writer, None
@@ -425,6 +426,21 @@ class _LogSink:
         writer.append(event)  # fsyncs at turn boundaries (SYNC_EVENTS)
         if isinstance(msg, TurnFinished) and event.parent_call_id is None and self.on_saved:
             self.on_saved(str(writer.path))
+
+    def _hold(self, event: Event) -> None:
+        """Keep a record for the log to come; of a sensor's readings only the latest.
+
+        Live checks read the project for as long as a front-end sits open without a prompt;
+        their readings are state, and holding every one would grow without bound.
+        """
+        msg = event.msg
+        if isinstance(msg, SensorReading):
+            self._held = [
+                held
+                for held in self._held
+                if not (isinstance(held.msg, SensorReading) and held.msg.sensor == msg.sensor)
+            ]
+        self._held.append(event)
 
     def close(self) -> None:
         if self.writer is not None:
