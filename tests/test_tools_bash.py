@@ -131,6 +131,35 @@ async def test_a_finished_command_leaves_no_process_behind(
     assert _dies(int(pid_file.read_text()))
 
 
+ESCAPEE = """\
+import os, sys, time
+os.setsid()  # out of the call's process group, as a daemonising server does
+fd = os.open(sys.argv[1] + ".tmp", os.O_WRONLY | os.O_CREAT)
+os.write(fd, str(os.getpid()).encode())
+os.close(fd)
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(300)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs procfs")
+async def test_a_process_that_left_the_group_is_killed_too(
+    ctx: ToolContext, tmp_path: Path
+) -> None:
+    script = tmp_path / "escapee.py"
+    script.write_text(ESCAPEE)
+    pid_file = tmp_path / "escapee.pid"
+    # The command returns only once the escapee has left the group (its pid file exists).
+    command = (
+        f"{sys.executable} {script} {pid_file} >/dev/null 2>&1 &\n"
+        f"while [ ! -e {pid_file} ]; do sleep 0.01; done"
+    )
+    result = await BashTool().run(BashInput(command=command, timeout=60), ctx)
+    assert "[exit code 0]" in result.content
+    escapee = int(pid_file.read_text())
+    assert _dies(escapee)
+
+
 async def test_cancel_kills_the_process_group_promptly(ctx: ToolContext) -> None:
     assert isinstance(ctx.emit, Recorder)
     command = "sleep 300 & echo $!; wait"

@@ -4,9 +4,13 @@ The command runs in its own process group (a new session) with stdin closed and 
 variables removed from its environment. Output streams live to front-ends (``ToolCallOutput``)
 and is kept head-and-tail for the model. On a timeout or a cancel the whole group is killed,
 grandchildren included; when the command exits, what it left running in its group is killed too,
-so a call never leaves a process behind. Under ``auto-edit`` and ``full-auto`` the executor hands
-the tool a sandbox (see ``sandbox``); a failure that looks like the sandbox's doing is reported as
-a sandbox denial, so the model does not take it for a broken tool or network.
+and so is any process that left the group (``setsid``, a daemonising server): each call's
+environment carries a tag, ``ARCAN_TOOL_CALL``, that its descendants inherit, and the processes of
+this user that carry it are found in ``/proc`` and killed, so a call never leaves a process behind
+(on Linux; a process that clears its whole environment is not found). Under ``auto-edit`` and
+``full-auto`` the executor hands the tool a sandbox (see ``sandbox``); a failure that looks like
+the sandbox's doing is reported as a sandbox denial, so the model does not take it for a broken
+tool or network.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import codecs
 import contextlib
 import os
+import secrets
 import shutil
 import signal
 from pathlib import Path
@@ -118,6 +123,47 @@ def _kill_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
+CALL_TAG = "ARCAN_TOOL_CALL"
+"""The environment variable that marks every process a ``bash`` call started."""
+_TAG_ROUNDS = 3
+"""Scans per cleanup: a tagged process may fork between a scan and its kill."""
+
+
+def _tagged(tag: str) -> list[int]:
+    """Return the pids of this user's processes whose environment carries ``tag``."""
+    needle = f"\0{CALL_TAG}={tag}\0".encode()
+    uid, me = os.getuid(), os.getpid()
+    found: list[int] = []
+    try:
+        entries = os.scandir("/proc")
+    except OSError:
+        return found  # no procfs (not Linux): the process group kill is all there is
+    with entries:
+        for entry in entries:
+            if not entry.name.isdigit() or int(entry.name) == me:
+                continue
+            try:
+                if entry.stat().st_uid != uid:
+                    continue
+                with open(f"/proc/{entry.name}/environ", "rb") as environ:  # noqa: PTH123
+                    if needle in b"\0" + environ.read():
+                        found.append(int(entry.name))
+            except OSError:
+                continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def _kill_tagged(tag: str) -> None:
+    """SIGKILL what a call left running outside its process group (``setsid``, daemons)."""
+    for _ in range(_TAG_ROUNDS):
+        pids = _tagged(tag)
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
 class BashTool(Tool[BashInput]):
     """Run a shell command in the workspace."""
 
@@ -155,10 +201,12 @@ class BashTool(Tool[BashInput]):
         if ctx.sandbox is not None:
             argv = ctx.sandbox.wrap(argv, workspace=ctx.workspace, writable=ctx.extra_roots)
         timeout = args.timeout or DEFAULT_TIMEOUT_S
+        tag = secrets.token_hex(8)
+        env = {**ctx.env, CALL_TAG: tag}
         proc = await asyncio.create_subprocess_exec(
             *argv,
             cwd=ctx.workspace,
-            env=ctx.env,
+            env=env,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -180,10 +228,12 @@ class BashTool(Tool[BashInput]):
                 await self._stop(proc)
             # Whatever the command left running in its group would hold the pipes open.
             _kill_group(proc.pid, signal.SIGKILL)
+            _kill_tagged(tag)
             await asyncio.wait(readers, timeout=_DRAIN_S)
             await proc.wait()
         except asyncio.CancelledError:
             _kill_group(proc.pid, signal.SIGKILL)
+            _kill_tagged(tag)
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
