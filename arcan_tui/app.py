@@ -163,7 +163,13 @@ class ArcanApp(ReportsWorkerErrors, App[None]):
             )
         # After the first frame: loading the core blocks the loop for a moment, and the prompt
         # should already be on screen by then.
-        self.call_after_refresh(self.start_core, ConnectRequest(resume=self.options.resume))
+        self.call_after_refresh(self._after_first_paint)
+
+    def _after_first_paint(self) -> None:
+        # `arcan` turns the cyclic collector off for start-up (see `tui_cmd.run`): what start-up
+        # allocates is nearly all long-lived, and collecting it delayed the first frame.
+        gc.enable()
+        self.start_core(ConnectRequest(resume=self.options.resume))
 
     def _after_setup(self, provider: str | None) -> None:
         if provider is None:
@@ -190,6 +196,8 @@ class ArcanApp(ReportsWorkerErrors, App[None]):
         chat.set_status(connecting=True)
         if previous is not None:
             await self._close(previous)
+        # The transcript is mounted just after the first frame; events are routed only into it.
+        await chat.deferred_mounted.wait()
         try:
             connection = await self._connect(request)
         except ArcanError as error:

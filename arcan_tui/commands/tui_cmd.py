@@ -87,11 +87,24 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         SessionNotFoundError: ``--continue`` or ``--resume`` names no session (exit code 2).
     """
+    import gc  # noqa: PLC0415 - the cli imports us; keep its import lean
+
     from arcan_tui.cli import project_dir  # noqa: PLC0415 - the cli imports us
 
     project = project_dir(args)
     resume = session_to_open(args, project)
+    # Textual and the chat screen allocate a few hundred thousand objects on the way to the first
+    # frame, nearly all kept for the life of the app, so the cyclic collector's passes over them
+    # (15-20 ms in all) find almost nothing to free. It is off until that frame, when the app
+    # turns it back on (or here, if the app ends before painting).
+    gc.disable()
+    try:
+        return _run_app(args, project, resume)
+    finally:
+        gc.enable()
 
+
+def _run_app(args: argparse.Namespace, project: Path, resume: str | None) -> int:
     from arcan_tui.app import AppOptions, ArcanApp  # noqa: PLC0415 - Textual loads only here
     from arcan_tui.user_config import read_ui_preferences  # noqa: PLC0415
 

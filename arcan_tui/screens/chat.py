@@ -28,11 +28,8 @@ from arcan_tui.history import PromptHistory
 from arcan_tui.path_index import IMAGE_SUFFIXES, scan_project
 from arcan_tui.slash import BUILTIN_COMMANDS, SlashCompleter, load_custom_commands, parse_slash
 from arcan_tui.transcript_data import NoticeItem, ToolItem, to_markdown
-from arcan_tui.widgets.approval import ApprovalPanel, PendingApproval
 from arcan_tui.widgets.prompt import CompletionMenu, PromptInput
-from arcan_tui.widgets.sensors import SensorPanel
 from arcan_tui.widgets.status import StatusBar, StatusState
-from arcan_tui.widgets.transcript import Transcript
 from arcan_tui.worker_errors import ReportsWorkerErrors
 
 if TYPE_CHECKING:
@@ -45,6 +42,9 @@ if TYPE_CHECKING:
     from arcan_tui.bridge import EventRouter
     from arcan_tui.slash import SlashCommand
     from arcan_tui.transcript_data import Item
+    from arcan_tui.widgets.approval import ApprovalPanel
+    from arcan_tui.widgets.sensors import SensorPanel
+    from arcan_tui.widgets.transcript import Transcript
 
 __all__ = ["ChatScreen"]
 
@@ -57,7 +57,14 @@ SHELL_CONTEXT_CHARS = 8_000
 
 
 class ChatScreen(ReportsWorkerErrors, Screen[None]):
-    """The main screen."""
+    """The main screen.
+
+    The first frame holds only the prompt and the status bar. The transcript (whose Markdown
+    widget and its parser take about 35 ms to import), the sensor panel, the approval panel and
+    the completion menu are built on first use and mounted by ``_mount_deferred`` right after
+    that frame; ``deferred_mounted`` is set once they are, and the app waits for it before it
+    routes a core's events here.
+    """
 
     AUTO_FOCUS = "#prompt"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -76,9 +83,11 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         super().__init__()
         self.options = options
         self.router: EventRouter | None = None
-        self.transcript = Transcript(id="transcript", window=options.window)
-        self.sensors = SensorPanel(id="sensors")
-        self.approvals = ApprovalPanel(id="approval")
+        self._transcript: Transcript | None = None
+        self._sensors: SensorPanel | None = None
+        self._approvals: ApprovalPanel | None = None
+        self.deferred_mounted = asyncio.Event()
+        """Set once the widgets left out of the first frame are mounted."""
         self.menu = CompletionMenu(id="completion")
         self.history = PromptHistory.for_project(options.project_dir, root=options.history_root)
         self.custom_commands = load_custom_commands(options.project_dir)
@@ -111,21 +120,53 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         """The project directory."""
         return self.options.project_dir
 
+    @property
+    def transcript(self) -> Transcript:
+        """The transcript (built on first use; items added before it is mounted are kept)."""
+        if self._transcript is None:
+            from arcan_tui.widgets.transcript import Transcript  # noqa: PLC0415 - after paint
+
+            self._transcript = Transcript(id="transcript", window=self.options.window)
+        return self._transcript
+
+    @property
+    def sensors(self) -> SensorPanel:
+        """The sensor panel (built on first use)."""
+        if self._sensors is None:
+            from arcan_tui.widgets.sensors import SensorPanel  # noqa: PLC0415 - after paint
+
+            self._sensors = SensorPanel(id="sensors")
+        return self._sensors
+
+    @property
+    def approvals(self) -> ApprovalPanel:
+        """The approval panel (built on first use)."""
+        if self._approvals is None:
+            from arcan_tui.widgets.approval import ApprovalPanel  # noqa: PLC0415 - after paint
+
+            self._approvals = ApprovalPanel(id="approval")
+        return self._approvals
+
     def compose(self) -> ComposeResult:
-        """Transcript and sensors above; approval, completion, prompt and status below."""
-        with Horizontal(id="main"):
-            yield self.transcript
-            yield self.sensors
-        yield self.approvals
-        yield self.menu
+        """The first frame: an empty main area, the prompt and the status bar."""
+        yield Horizontal(id="main")
         yield self.prompt
         yield self.status
 
     def on_mount(self) -> None:
-        """Index project files for ``@`` completion off the UI thread; load history lazily."""
-        # The walk competes with the first paint for the GIL: start it once the screen is up.
+        """Mount the rest after the first frame; index files for ``@`` completion later."""
+        self.call_after_refresh(self._mount_deferred)
+        # The walk competes with the UI for the GIL: start it once the screen is up.
         self.set_timer(INDEX_DELAY_S, self._start_index)
+        # History is one small file, read now so that Up works from the first key.
         self.prompt.set_history(self.history.navigator())
+
+    async def _mount_deferred(self) -> None:
+        """Transcript and sensors in the main area; approval and completion above the prompt."""
+        main = self.query_one("#main", Horizontal)
+        await main.mount_all([self.transcript, self.sensors])
+        await self.mount_all([self.approvals, self.menu], before=self.prompt)
+        self.deferred_mounted.set()
 
     def _start_index(self) -> None:
         self.run_worker(
@@ -157,6 +198,8 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
 
     def request_approval(self, event: ev.ToolCallAwaitingApproval) -> None:
         """Queue a request; the panel replaces the prompt until the queue is empty."""
+        from arcan_tui.widgets.approval import PendingApproval  # noqa: PLC0415
+
         self.add_class("-approving")
         self.approvals.push(PendingApproval(event.call_id, event.name, event.request))
 

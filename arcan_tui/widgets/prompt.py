@@ -184,6 +184,10 @@ class PromptInput(TextArea):
             self._recalling = False
             self.menu.show(None)
             return
+        if not self.menu.is_attached:
+            # The chat screen mounts the menu just after its first frame; keys typed before
+            # that are kept, and the next one offers completions.
+            return
         row, column = self.cursor_location
         before = self.document.get_line(row)[:column]
         for completer in self.completers:
