@@ -44,11 +44,21 @@ __all__ = ["AppOptions", "ArcanApp", "ConnectRequest", "Connection"]
 
 @dataclass(frozen=True)
 class ConnectRequest:
-    """What core to open: a provider override (the demo), a session to resume or fork."""
+    """What core to open: a provider override (the demo), a session to resume or fork.
+
+    ``fresh`` asks for a new session whatever ``--continue``/``--resume`` said (``/clear``);
+    ``model``, ``mode``, ``harness`` and ``effort`` carry the settings of the conversation it
+    replaces (``None``: the configured value).
+    """
 
     provider: str | None = None
     resume: str | None = None
     fork: bool = False
+    fresh: bool = False
+    model: str | None = None
+    mode: str | None = None
+    harness: bool | None = None
+    effort: str | None = None
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,8 @@ DEFAULT_COMMAND = "arcan_tui.commands.tui_cmd"
 """What plain ``arcan`` runs: the TUI."""
 
 MODES = ("plan", "ask", "auto-edit", "full-auto")
+EFFORTS = ("off", "minimal", "low", "medium", "high")
+"""Reasoning efforts (``reasoning_effort``; ``/effort`` changes it during a session)."""
 
 
 def _parser(*, prog: str, description: str) -> argparse.ArgumentParser:
@@ -86,6 +88,7 @@ def config_flags(args: argparse.Namespace) -> dict[str, object]:
         "model": getattr(args, "model", None),
         "base_url": getattr(args, "base_url", None),
         "mode": getattr(args, "mode", None),
+        "reasoning_effort": getattr(args, "effort", None),
     }
 
 
@@ -129,6 +132,7 @@ def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) 
         "-C", "--cwd", metavar="DIR", default=unset, help="project directory (default: here)"
     )
     parser.add_argument("--mode", choices=MODES, default=unset, help="approval mode")
+    parser.add_argument("--effort", choices=EFFORTS, default=unset, help="reasoning effort")
     parser.add_argument(
         "--debug", action="store_true", default=unset, help="show tracebacks and log to a file"
     )

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from arcan_core.harness.setpoints import Setpoints
-    from arcan_core.protocol.operations import ApprovalMode, Operation
+    from arcan_core.protocol.operations import ApprovalMode, Operation, ReasoningEffort
 
 __all__ = [
     "BUILTIN_COMMANDS",
@@ -69,14 +69,14 @@ class SlashContext(Protocol):
     def export_markdown(self, path: str | None) -> None:
         """Write the transcript as Markdown."""
 
-    def clear_transcript(self) -> None:
-        """Clear the transcript on screen."""
+    def new_conversation(self) -> None:
+        """Start a new session with the same settings; the old one stays for ``/resume``."""
 
     def cost_summary(self) -> str:
         """Tokens and cost of the session so far."""
 
-    def toggle_thinking(self) -> None:
-        """Show or hide thinking blocks."""
+    def show_thinking(self, visible: bool | None) -> None:
+        """Show (``True``) or hide thinking blocks, or toggle (``None``); remembered."""
 
     def quit(self) -> None:
         """Leave arcan."""
@@ -109,11 +109,11 @@ class ClearCommand(SlashCommand):
     """``/clear``."""
 
     name = "clear"
-    help = "clear the screen (the session keeps its history)"
+    help = "new conversation, same settings (/resume goes back)"
 
     def run(self, context: SlashContext, argument: str) -> None:
-        """Clear the transcript view."""
-        context.clear_transcript()
+        """Start a new conversation; the current one is kept in the log."""
+        context.new_conversation()
 
 
 class CompactCommand(SlashCommand):
@@ -318,15 +318,49 @@ class UndoCommand(SlashCommand):
         context.submit(Undo())
 
 
+_SWITCH: dict[str, bool | None] = {"": None, "on": True, "show": True, "off": False, "hide": False}
+"""The words ``/thinking`` takes: show, hide, or (none) toggle."""
+
+
 class ThinkingCommand(SlashCommand):
     """``/thinking``."""
 
     name = "thinking"
-    help = "show or hide the model's thinking"
+    help = "show or hide the model's thinking (remembered)"
+    usage = "[on | off]"
 
     def run(self, context: SlashContext, argument: str) -> None:
-        """Toggle thinking blocks."""
-        context.toggle_thinking()
+        """Show, hide or toggle thinking blocks."""
+        word = argument.strip().lower()
+        if word not in _SWITCH:
+            context.say(f"usage: /thinking {self.usage}", "warning")
+            return
+        context.show_thinking(_SWITCH[word])
+
+
+class EffortCommand(SlashCommand):
+    """``/effort``."""
+
+    name = "effort"
+    help = "reasoning effort: off, minimal, low, medium, high"
+    usage = "LEVEL"
+
+    def run(self, context: SlashContext, argument: str) -> None:
+        """Ask the core for another reasoning effort."""
+        from arcan_core.protocol import operations  # noqa: PLC0415
+
+        efforts: tuple[ReasoningEffort, ...] = get_args(operations.ReasoningEffort)
+        effort = next((e for e in efforts if e == argument.strip().lower()), None)
+        if effort is None:
+            context.say(
+                f"usage: /effort {' | '.join(efforts)}\n"
+                "Anthropic: a thinking budget (off: no thinking); OpenAI: the reasoning effort "
+                "(off: low, the least every reasoning model takes); models that do not reason "
+                "ignore it.",
+                "warning",
+            )
+            return
+        context.submit(operations.SetReasoning(effort=effort, reason=f"/effort {effort}"))
 
 
 class QuitCommand(SlashCommand):
@@ -358,6 +392,7 @@ BUILTIN_COMMANDS: dict[str, SlashCommand] = {
         InitCommand(),
         UndoCommand(),
         ThinkingCommand(),
+        EffortCommand(),
         QuitCommand(),
     )
 }

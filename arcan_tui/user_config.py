@@ -1,4 +1,4 @@
-"""Writes the one preference the TUI remembers: ``ui.theme`` in the user's ``config.toml``.
+"""Writes the preferences the TUI remembers (``ui.theme``, ``ui.show_thinking``) in ``config.toml``.
 
 Config loading belongs to ``arcan_core.config``; this module only edits one key, by text, so the
 user's comments, ordering and other keys survive. The edited text is parsed again before it is
@@ -17,10 +17,9 @@ from arcan_core.errors import ConfigError
 if TYPE_CHECKING:
     from pathlib import Path
 
-__all__ = ["read_ui_preferences", "remember_theme", "user_config_file"]
+__all__ = ["read_ui_preferences", "remember_theme", "remember_ui", "user_config_file"]
 
 _TABLE = re.compile(r"^\s*\[\s*([^\]]+?)\s*\]\s*(#.*)?$")
-_THEME_KEY = re.compile(r"^\s*theme\s*=")
 
 
 def user_config_file() -> Path:
@@ -30,8 +29,10 @@ def user_config_file() -> Path:
     return user_config_path("arcan") / "config.toml"
 
 
-def _with_theme(text: str, name: str) -> str:
-    line = f"theme = {json.dumps(name)}"
+def _with_ui_key(text: str, key: str, value: str | bool) -> str:
+    # JSON spells strings and booleans as TOML does.
+    line = f"{key} = {json.dumps(value)}"
+    key_line = re.compile(rf"^\s*{re.escape(key)}\s*=")
     lines = text.splitlines()
     start = next(
         (i for i, raw in enumerate(lines) if (m := _TABLE.match(raw)) and m.group(1) == "ui"), None
@@ -45,7 +46,7 @@ def _with_theme(text: str, name: str) -> str:
         len(lines),
     )
     for i in range(start + 1, end):
-        if _THEME_KEY.match(lines[i]):
+        if key_line.match(lines[i]):
             lines[i] = line
             break
     else:
@@ -59,24 +60,30 @@ def remember_theme(name: str, path: Path | None = None) -> Path:
     Raises:
         ConfigError: the file is not valid TOML, or the edit would make it invalid.
     """
+    return remember_ui("theme", name, path)
+
+
+def remember_ui(key: str, value: str | bool, path: Path | None = None) -> Path:
+    """Set ``ui.<key> = value`` in the user config (created if missing); return the file's path.
+
+    Raises:
+        ConfigError: the file is not valid TOML, or the edit would make it invalid.
+    """
     target = path or user_config_file()
     try:
         text = target.read_text(encoding="utf-8")
     except FileNotFoundError:
         text = ""
-    new_text = _with_theme(text, name)
+    new_text = _with_ui_key(text, key, value)
+    by_hand = f"set it by hand: [ui] {key} = {json.dumps(value)}"
     try:
         parsed = tomllib.loads(new_text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(
-            f"could not save the theme: {target} would not be valid TOML ({error})",
-            hint=f'set it by hand: [ui] theme = "{name}"',
+            f"could not save ui.{key}: {target} would not be valid TOML ({error})", hint=by_hand
         ) from error
-    if parsed.get("ui", {}).get("theme") != name:
-        raise ConfigError(
-            f"could not save the theme in {target}",
-            hint=f'set it by hand: [ui] theme = "{name}"',
-        )
+    if parsed.get("ui", {}).get(key) != value:
+        raise ConfigError(f"could not save ui.{key} in {target}", hint=by_hand)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(new_text, encoding="utf-8")

@@ -7,6 +7,9 @@ Chat Completions' ``reasoning_effort``, each only for a model that reasons.
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -212,3 +215,31 @@ def test_set_reasoning_round_trips_as_an_operation() -> None:
     adapter: TypeAdapter[Operation] = TypeAdapter(Operation)
     op = SetReasoning(effort="minimal", reason="/effort minimal")
     assert adapter.validate_json(adapter.dump_json(op)) == op
+
+
+async def test_exec_effort_flag_reaches_the_request(
+    tmp_path: Path, server: LoopbackModelServer
+) -> None:
+    server.enqueue(Reply(text="done"))
+    project = tmp_path / "project"
+    project.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCAN_", "OPENAI_"))}
+    env |= {
+        "OPENAI_API_KEY": "test-key",
+        "XDG_CONFIG_HOME": str(tmp_path / "xdg-config"),
+        "XDG_STATE_HOME": str(tmp_path / "xdg-state"),
+        "HOME": str(tmp_path / "home"),
+    }
+    command = "from arcan_tui.cli import entry; entry()"
+    process = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-c", command, "exec", "-C", str(project)),
+        *("--provider", "openai", "--model", "gpt-5", "--base-url", server.openai_base_url),
+        *("--effort", "minimal", "say done"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    assert out.decode().strip() == "done"
+    assert server.requests[0].json["reasoning"]["effort"] == "minimal"

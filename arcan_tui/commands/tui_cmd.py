@@ -38,15 +38,21 @@ async def connect_core(
     provider = request.provider or config.provider or detect_provider()
     if provider is None:
         return Connection(None, needs_setup=True)
-    config = config.model_copy(update={"provider": provider})
+    carried = {"model": request.model, "mode": request.mode, "reasoning_effort": request.effort}
+    updates = {"provider": provider, **{k: v for k, v in carried.items() if v is not None}}
+    config = config.model_copy(update=updates)
     resume = request.resume or ("continue" if getattr(args, "continue_", False) else None)
     resume = resume or getattr(args, "resume", None)
+    if request.fresh:
+        # /clear: --continue and --resume named the first conversation, not this one.
+        resume = None
     options = CoreOptions(
         project_dir=project,
         config=config,
         resume=resume or "new",
         fork=request.fork,
         interactive=True,
+        harness_enabled=bool(request.harness),
     )
     core = await open_core(options)
     # The core resolved the model (a provider's default when none is configured, or the one a

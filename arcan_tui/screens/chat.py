@@ -73,6 +73,8 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         Binding("f2", "toggle_sensors", "sensors"),
         Binding("ctrl+t", "toggle_thinking", "thinking"),
         Binding("ctrl+g", "edit_in_editor", "editor"),
+        # Before the prompt's own Ctrl+V (Textual's in-app clipboard), which it falls back to.
+        Binding("ctrl+v", "paste_image", "paste image", show=False, priority=True),
         Binding("ctrl+pageup", "load_earlier", "earlier", show=False, priority=True),
         Binding("ctrl+end", "follow", "follow", show=False),
         Binding("pageup", "transcript_page_up", show=False, priority=True),
@@ -104,6 +106,7 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         self._shell_context: list[str] = []
         self.set_class(options.sensor_panel, "-sensors")
         self.set_class(not options.show_thinking, "-hide-thinking")
+        self.prompt.paste_filter = self._attach_dropped_images
 
     @property
     def arcan(self) -> ArcanApp:
@@ -431,6 +434,43 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
         """Clear the screen; the session log keeps everything."""
         self.transcript.clear_items()
 
+    def new_conversation(self) -> None:
+        """Open a new session with this one's provider, model, mode, harness and effort.
+
+        The core is replaced rather than told to forget: a core is one session (its log, lock
+        and checkpoints), so a fresh one is what ``arcan`` itself would open. The old session
+        stays in the log for ``/resume``.
+        """
+        from arcan_tui.app import ConnectRequest  # noqa: PLC0415
+
+        state = self.status.state
+        core = self.arcan.core
+        kept = f"; {core.session_id} is kept (/resume)" if core is not None else ""
+        self.clear_transcript()
+        self.router = None
+        self._shell_context.clear()
+        while (pending := self.approvals.current) is not None:
+            self.approvals.discard(pending.call_id)
+        self.set_status(
+            busy=False,
+            input_tokens=0,
+            output_tokens=0,
+            cost_usd=0.0,
+            context_tokens=0,
+            notice="",
+        )
+        self.arcan.start_core(
+            ConnectRequest(
+                provider=state.provider or None,
+                model=state.model or None,
+                mode=state.mode,
+                harness=state.harness,
+                effort=state.effort or None,
+                fresh=True,
+            )
+        )
+        self.say(f"new conversation{kept}")
+
     def cost_summary(self) -> str:
         """Tokens and cost so far."""
         state = self.status.state
@@ -439,9 +479,95 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
             f"tokens, ${state.cost_usd:.4f}"
         )
 
-    def toggle_thinking(self) -> None:
-        """Show or hide thinking blocks."""
-        self.toggle_class("-hide-thinking")
+    def show_thinking(self, visible: bool | None) -> None:
+        """Show or hide every thinking block (``None``: toggle), and remember the choice."""
+        if visible is None:
+            visible = self.has_class("-hide-thinking")
+        self.set_class(not visible, "-hide-thinking")
+        shown = "shown" if visible else "hidden"
+        if not self.options.remember_theme:
+            self.notify(f"thinking {shown}", timeout=2)
+            return
+        from arcan_tui.user_config import remember_ui  # noqa: PLC0415
+
+        try:
+            remember_ui("show_thinking", visible, self.options.user_config)
+        except (ArcanError, OSError) as error:
+            self.say(f"thinking {shown} (not saved: {error})", "warning")
+            return
+        self.notify(f"thinking {shown} (remembered)", timeout=2)
+
+    def action_paste_image(self) -> None:
+        """Ctrl+V: attach the clipboard's image (read off the UI thread, the tool may hang)."""
+        self.run_worker(
+            self._paste_image,
+            thread=True,
+            group="clipboard",
+            exclusive=True,
+            name="reading the clipboard",
+            exit_on_error=False,
+        )
+
+    def _paste_image(self) -> None:
+        from arcan_tui.clipboard import read_clipboard_image, save_attachment  # noqa: PLC0415
+
+        try:
+            image = read_clipboard_image()
+            path = save_attachment(image, self.project_dir)
+        except ArcanError as error:
+            self.app.call_from_thread(self._no_clipboard_image, error)
+            return
+        except OSError as error:
+            failed = ArcanError(f"could not save the pasted image: {error}", hint=None)
+            self.app.call_from_thread(self._no_clipboard_image, failed)
+            return
+        self.app.call_from_thread(self._insert_attachment, path)
+
+    def _no_clipboard_image(self, error: ArcanError) -> None:
+        if self.app.clipboard:
+            # Text copied inside arcan: Ctrl+V keeps pasting it, as it does in any text area.
+            self.prompt.action_paste()
+            return
+        self.say(error.message + (f"\nhint: {error.hint}" if error.hint else ""), "warning")
+
+    def _insert_attachment(self, path: Path) -> None:
+        from arcan_tui.clipboard import attachment_marker  # noqa: PLC0415
+
+        marker = attachment_marker(path, self.project_dir) or f"@{path}"
+        self.prompt.insert(marker + " ")
+        self.prompt.focus()
+        self.notify(f"image attached: {marker[1:]}", timeout=3)
+
+    def _attach_dropped_images(self, pasted: str) -> str | None:
+        """A paste of nothing but image paths (dropped files): their ``@`` markers instead."""
+        from arcan_tui.clipboard import (  # noqa: PLC0415
+            ClipboardImage,
+            attachment_marker,
+            dropped_images,
+            image_media_type,
+            save_attachment,
+        )
+
+        paths = dropped_images(pasted, IMAGE_SUFFIXES)
+        if paths is None:
+            return None
+        markers: list[str] = []
+        for path in paths:
+            marker = attachment_marker(path, self.project_dir)
+            if marker is None:
+                # A path with spaces cannot be an @ word: attach a copy under a plain name.
+                try:
+                    data = path.read_bytes()
+                    media = image_media_type(data)
+                    if media is None:
+                        return None
+                    copy = save_attachment(ClipboardImage(data, media, "drop"), self.project_dir)
+                except (OSError, ArcanError):
+                    return None
+                marker = attachment_marker(copy, self.project_dir) or f"@{copy}"
+            markers.append(marker)
+        self.notify(f"attached {len(markers)} image(s)", timeout=3)
+        return " ".join(markers) + " "
 
     def quit(self) -> None:
         """Leave arcan (the core is shut down first)."""
@@ -470,7 +596,7 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
 
     def action_toggle_thinking(self) -> None:
         """Ctrl+T."""
-        self.toggle_thinking()
+        self.show_thinking(None)
 
     async def action_load_earlier(self) -> None:
         """Mount a batch of older transcript items."""

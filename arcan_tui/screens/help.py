@@ -28,13 +28,15 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("y / a / n", "approve once / always / deny (with a reason)"),
     ("F1", "this help"),
     ("F2", "sensor panel"),
-    ("Ctrl+T", "show or hide thinking"),
+    ("Ctrl+T", "show or hide thinking (remembered)"),
     ("Ctrl+G", "edit the prompt in $EDITOR"),
+    ("Ctrl+V", "attach the image on the clipboard"),
     ("PageUp / PageDown", "scroll the transcript; PageUp at the top shows earlier messages"),
     ("Ctrl+PageUp", "show earlier messages"),
     ("Ctrl+End", "follow new output"),
     ("!command", "run a shell command; its output goes with your next prompt"),
     ("@path", "mention a file; an image path attaches the image"),
+    ("drop an image file", "attach it (its path pasted alone)"),
     ("Ctrl+Q", "quit"),
 )
 

@@ -96,6 +96,8 @@ class PromptInput(TextArea):
         self.completers = completers
         self.prompt_history = history
         self._recalling = False
+        self.paste_filter: Callable[[str], str | None] | None = None
+        """Turns a paste into other text (dropped image files into ``@`` markers), or ``None``."""
 
     def set_history(self, history: HistoryNavigator) -> None:
         """Use ``history`` for Up/Down from now on."""
@@ -106,6 +108,14 @@ class PromptInput(TextArea):
         self._recalling = True
         self.load_text(text)
         self.move_cursor(self.document.end)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        replacement = self.paste_filter(event.text) if self.paste_filter is not None else None
+        if replacement is None:
+            return  # TextArea's own handler inserts the text as pasted.
+        event.prevent_default()
+        result = self.replace(replacement, *self.selection)
+        self.move_cursor(result.end_location)
 
     async def _on_key(self, event: events.Key) -> None:
         handler = self._key_handlers().get(event.key)
