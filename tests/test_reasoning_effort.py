@@ -243,3 +243,28 @@ async def test_exec_effort_flag_reaches_the_request(
     assert process.returncode == 0, err.decode()
     assert out.decode().strip() == "done"
     assert server.requests[0].json["reasoning"]["effort"] == "minimal"
+
+
+async def test_a_resumed_session_keeps_its_effort(
+    tmp_path: Path, server: LoopbackModelServer
+) -> None:
+    server.enqueue(Reply(text="one"), Reply(text="two"))
+    core = await _core(tmp_path, server, "anthropic", "claude-sonnet-4-5")
+    core.submit(SetReasoning(effort="medium"))
+    await _turn(core)
+    session_id = core.session_id
+    await _close(core)
+    base_url = server.anthropic_base_url
+    resumed = await open_core(
+        CoreOptions(
+            project_dir=tmp_path,
+            config=ArcanConfig(provider="anthropic", model="claude-sonnet-4-5", base_url=base_url),
+            resume=session_id,
+            env=KEYS,
+            home=tmp_path / "home",
+            checkpoints=False,
+        )
+    )
+    await _turn(resumed)
+    assert server.requests[-1].json["thinking"]["budget_tokens"] == 10_000
+    await _close(resumed)

@@ -291,6 +291,8 @@ class _Opened:
     """For a new session: creates its log on the first record that matters (see ``_LogSink``)."""
     harness_was_on: bool = False
     """The log left the harness on (a resumed session starts with it off)."""
+    reasoning_effort: str | None = None
+    """The effort the log last set (``/effort``); ``None``: the configured one."""
 
 
 def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
@@ -375,6 +377,7 @@ def _resumed(
         open_turn=rebuilt.open_turn,
         forked_from=forked_from,
         harness_was_on=bool(rebuilt.harness_enabled),
+        reasoning_effort=rebuilt.reasoning_effort,
     )
 
 
@@ -490,7 +493,7 @@ def _parts(
         settings=RequestSettings(
             max_output_tokens=config.max_output_tokens,
             thinking_budget=config.thinking_budget,
-            reasoning_effort=config.reasoning_effort,
+            reasoning_effort=opened.reasoning_effort or config.reasoning_effort,
         ),
         supervisor=options.supervisor if options.supervisor is not None else harness,
         checkpoints=checkpoints,

@@ -34,6 +34,7 @@ from arcan_core.protocol.events import (
     FilesRestored,
     ModeChanged,
     ModelChanged,
+    ReasoningChanged,
     ToolCallAwaitingApproval,
     TurnFinished,
     TurnStarted,
@@ -60,6 +61,7 @@ SYNC_EVENTS: frozenset[type] = frozenset(
         ContextCompacted,
         ModelChanged,
         ModeChanged,
+        ReasoningChanged,
         FilesRestored,
     }
 )

@@ -20,13 +20,14 @@ from arcan_core.protocol.events import (
     MessageAppended,
     ModeChanged,
     ModelChanged,
+    ReasoningChanged,
     SensorReading,
     TurnFinished,
     TurnStarted,
     UsageUpdated,
 )
 from arcan_core.protocol.messages import Message, Usage
-from arcan_core.protocol.operations import ApprovalMode
+from arcan_core.protocol.operations import ApprovalMode, ReasoningEffort
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -46,6 +47,7 @@ class SessionState(BaseModel):
         model: the model in use.
         mode: the approval mode set during the session, or ``None`` (use the configured one).
         harness_enabled: the last ``HarnessToggled``, or ``None`` (use the configured default).
+        reasoning_effort: the last ``ReasoningChanged``, or ``None`` (use the configured one).
         turns: the number of turns started.
         open_turn: the id of a turn that started and never finished (a crash or a kill).
         usage: the session's token totals (from the last ``UsageUpdated``).
@@ -64,6 +66,7 @@ class SessionState(BaseModel):
     model: str
     mode: ApprovalMode | None = None
     harness_enabled: bool | None = None
+    reasoning_effort: ReasoningEffort | None = None
     turns: int = 0
     open_turn: str | None = None
     usage: Usage = Usage()
@@ -83,6 +86,7 @@ class _Fold:
     messages: list[Message] = field(default_factory=list)
     mode: ApprovalMode | None = None
     harness_enabled: bool | None = None
+    reasoning_effort: ReasoningEffort | None = None
     turns: int = 0
     open_turn: str | None = None
     usage: Usage = field(default_factory=Usage)
@@ -110,6 +114,10 @@ def _mode(fold: _Fold, msg: ModeChanged) -> None:
 
 def _harness(fold: _Fold, msg: HarnessToggled) -> None:
     fold.harness_enabled = msg.enabled
+
+
+def _reasoning(fold: _Fold, msg: ReasoningChanged) -> None:
+    fold.reasoning_effort = msg.effort
 
 
 def _turn_started(fold: _Fold, msg: TurnStarted) -> None:
@@ -142,6 +150,7 @@ _REDUCERS: dict[type, Callable[[_Fold, Any], None]] = {
     ModelChanged: _model,
     ModeChanged: _mode,
     HarnessToggled: _harness,
+    ReasoningChanged: _reasoning,
     TurnStarted: _turn_started,
     TurnFinished: _turn_finished,
     UsageUpdated: _usage,
@@ -173,6 +182,7 @@ def rebuild(header: SessionHeader, events: Iterable[Event]) -> SessionState:
         model=fold.model,
         mode=fold.mode,
         harness_enabled=fold.harness_enabled,
+        reasoning_effort=fold.reasoning_effort,
         turns=fold.turns,
         open_turn=fold.open_turn,
         usage=fold.usage,
