@@ -138,8 +138,12 @@ def add_common_flags(parser: argparse.ArgumentParser, *, defaults: bool = True) 
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the full parser, loading every command module (they are light)."""
+def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """Build the parser with the subcommands ``commands`` (default: every one in ``COMMANDS``).
+
+    Each subcommand loads its module to add its arguments; ``main`` passes only the ones its
+    arguments can select (see ``_commands_for``), so ``arcan exec`` does not load the others.
+    """
     parser = _parser(
         prog="arcan",
         description="A terminal coding agent that works until your checks read green.",
@@ -157,6 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     _load(DEFAULT_COMMAND).add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
+        if commands is not None and name not in commands:
+            continue
         module = _load(module_name)
         command_parser = sub.add_parser(
             name, help=module.HELP, description=module.HELP, prog=f"arcan {name}"
@@ -165,6 +171,20 @@ def build_parser() -> argparse.ArgumentParser:
         module.add_arguments(command_parser)
         command_parser.set_defaults(_module=module_name)
     return parser
+
+
+def _commands_for(arguments: Sequence[str]) -> list[str] | None:
+    """Return the subcommands ``arguments`` can select, or ``None`` for all of them.
+
+    A subcommand is chosen by its name as a token of its own, so only the names present can be
+    chosen; the others need no parser. With none present (plain ``arcan``, a misspelt command
+    whose error lists the valid ones) or with ``-h``/``--help`` (the help lists every command),
+    all are built.
+    """
+    if "-h" in arguments or "--help" in arguments:
+        return None
+    named = [name for name in COMMANDS if name in arguments]
+    return named or None
 
 
 def _debug_enabled(args: argparse.Namespace | None) -> bool:
@@ -182,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     args: argparse.Namespace | None = None
     try:
-        args = build_parser().parse_args(arguments)
+        args = build_parser(_commands_for(arguments)).parse_args(arguments)
         if _debug_enabled(args):
             from arcan_tui.errors_edge import configure_debug_logging  # noqa: PLC0415
 

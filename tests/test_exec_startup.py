@@ -75,24 +75,66 @@ def test_a_configured_proxy_keeps_full_verification(monkeypatch: pytest.MonkeyPa
     assert tls_verify_for("http://127.0.0.1:8080/v1") is True
 
 
-def test_validators_are_compiled_when_a_call_needs_one(monkeypatch: pytest.MonkeyPatch) -> None:
-    from arcan_core.tools import base  # noqa: PLC0415
+def test_registering_the_builtin_tools_builds_no_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    from arcan_core.tools import schema  # noqa: PLC0415
 
     built: list[str] = []
-    real = base.build_schemas  # type: ignore[attr-defined]
+    real = schema.build_schemas
 
     def counting(model: type[BaseModel]) -> SchemaPair:
         built.append(model.__name__)
         return real(model)
 
-    monkeypatch.setattr(base, "build_schemas", counting)
+    monkeypatch.setattr(schema, "build_schemas", counting)
     registry = ToolRegistry(BUILTIN_TOOLS)
-    # One pass per tool for the schema every request carries, none for validation yet.
-    assert len(built) == len(registry)
     validator = registry.validator("read")
-    assert len(built) == len(registry) + 1
+    # Both schemas of every built-in come from the precomputed file; the validator is compiled
+    # when a call needs it, once.
+    assert built == []
     assert registry.validator("read") is validator
     assert validator.parse(json.dumps({"path": "a.txt"}))[0] == {"path": "a.txt"}
+
+
+def test_the_precomputed_schemas_are_what_the_models_give() -> None:
+    from arcan_core.tools.builtin.precompute import render  # noqa: PLC0415
+    from arcan_core.tools.schema import PRECOMPUTED_FILE  # noqa: PLC0415
+
+    # Fails after a change to a tool's input model until the file is written again.
+    assert PRECOMPUTED_FILE.read_text(encoding="utf-8") == render(), (
+        "run `python -m arcan_core.tools.builtin.precompute`"
+    )
+
+
+def test_every_builtin_schema_is_the_built_one_and_a_copy() -> None:
+    from arcan_core.tools.schema import build_schemas, schemas_of  # noqa: PLC0415
+
+    for tool in BUILTIN_TOOLS:
+        built = build_schemas(tool.input_model)
+        assert tool.input_schema() == built.model_facing
+        assert tool.validation_schema() == built.validation
+        # Key order is what the model reads: the input model's declaration order.
+        assert list(tool.input_schema()["properties"]) == list(built.model_facing["properties"])
+    first = schemas_of(BUILTIN_TOOLS[0].input_model)
+    first.model_facing["properties"].clear()
+    assert schemas_of(BUILTIN_TOOLS[0].input_model).model_facing["properties"]
+
+
+def test_a_model_without_a_precomputed_schema_gets_built_ones() -> None:
+    from pydantic import BaseModel as Model  # noqa: PLC0415
+
+    from arcan_core.tools.schema import build_schemas, schemas_of  # noqa: PLC0415
+
+    class LocalInput(Model):
+        """A plugin's input."""
+
+        path: str
+        limit: int | None = None
+
+    pair = schemas_of(LocalInput)
+    expected = build_schemas(LocalInput)
+    assert pair.model_facing == expected.model_facing
+    assert pair.validation == expected.validation
+    assert pair.validation["required"] == ["path"]
 
 
 def test_a_tool_supplying_a_broken_schema_still_fails_at_registration() -> None:

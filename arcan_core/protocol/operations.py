@@ -34,7 +34,9 @@ __all__ = [
 
 
 class _Op(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: the validator and serializer are built on first use, not at import. A run
+    # uses a handful of these types; building all of them cost every start-up ~10 ms.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 ApprovalMode = Literal["plan", "ask", "auto-edit", "full-auto"]

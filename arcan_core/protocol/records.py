@@ -22,7 +22,7 @@ __all__ = ["MIGRATIONS", "SessionHeader", "migrate"]
 class SessionHeader(BaseModel):
     """The first line of a session log."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     kind: Literal["header"] = "header"
     v: int = SCHEMA_VERSION

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict
 
 from arcan_core.protocol.events import ApprovalRequest, EventMsg, ToolDisplay
 from arcan_core.tools.paths import display_path, resolve_inside, resolve_path
-from arcan_core.tools.schema import build_schemas
+from arcan_core.tools.schema import schemas_of
 from arcan_core.tools.state import SessionState
 
 if TYPE_CHECKING:
@@ -48,7 +48,8 @@ InputT = TypeVar("InputT", bound=BaseModel)
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: built on a run's first tool call, not by every start-up.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ToolCallRequest(_Frozen):
@@ -150,12 +151,12 @@ class Tool(ABC, Generic[InputT]):
     @classmethod
     def input_schema(cls) -> dict[str, Any]:
         """Return the JSON Schema of the input object, as the model sees it (strict-mode safe)."""
-        return build_schemas(cls.input_model).model_facing
+        return schemas_of(cls.input_model).model_facing
 
     @classmethod
     def validation_schema(cls) -> dict[str, Any]:
         """Return the schema calls are validated against (optional properties may be omitted)."""
-        return build_schemas(cls.input_model).validation
+        return schemas_of(cls.input_model).validation
 
     @abstractmethod
     async def run(self, args: InputT, ctx: ToolContext) -> ToolResult:

@@ -32,8 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import pathspec
-import tomli_w
 from pydantic import BaseModel, ConfigDict
 
 from arcan_core.errors import ConfigError
@@ -44,6 +42,8 @@ from arcan_core.tools.shell import ShellCommand, analyse
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Sequence
+
+    import pathspec
 
     from arcan_core.config.model import PermissionsConfig
     from arcan_core.protocol.operations import ApprovalMode
@@ -146,6 +146,10 @@ _PATHSPECS: dict[str, pathspec.GitIgnoreSpec] = {}
 def _match_path(spec: str, subject: str) -> bool:
     compiled = _PATHSPECS.get(spec)
     if compiled is None:
+        # Imported on the first path rule checked: pathspec costs ~8 ms at start-up, and a run
+        # with no rules for read/edit tools never needs it.
+        import pathspec  # noqa: PLC0415
+
         compiled = pathspec.GitIgnoreSpec.from_lines([spec])
         _PATHSPECS[spec] = compiled
     return compiled.match_file(subject) or fnmatch.fnmatchcase(subject, spec)
@@ -474,6 +478,8 @@ class ApprovalPolicy:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(".toml.tmp")
+            import tomli_w  # noqa: PLC0415 - only when an "always" answer is saved
+
             tmp.write_text(tomli_w.dumps(data), encoding="utf-8")
             tmp.replace(path)
         except OSError as error:

@@ -14,6 +14,8 @@ Two schemas come out of one model:
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from arcan_core.errors import ToolError
@@ -21,7 +23,11 @@ from arcan_core.errors import ToolError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["SchemaPair", "build_schemas"]
+__all__ = ["PRECOMPUTED_FILE", "SchemaPair", "build_schemas", "model_key", "schemas_of"]
+
+PRECOMPUTED_FILE = Path(__file__).parent / "builtin" / "schemas.json"
+"""Both schemas of arcan's own tool input models, written by ``python -m
+arcan_core.tools.builtin.precompute`` (a test holds it equal to what ``build_schemas`` gives)."""
 
 _DROPPED = frozenset({"title", "default", "examples"})
 # Keywords OpenAI strict mode has rejected at one time or another: kept for validation only.
@@ -63,6 +69,44 @@ def build_schemas(model: type[BaseModel]) -> SchemaPair:
     defs: dict[str, Any] = raw.pop("$defs", {})
     inlined = _inline(raw, defs, ())
     return SchemaPair(_shape(inlined, strict=True), _shape(inlined, strict=False))
+
+
+def model_key(model: type[BaseModel]) -> str:
+    """Return the name ``model``'s schemas are stored under: ``module:QualifiedName``."""
+    return f"{model.__module__}:{model.__qualname__}"
+
+
+_table: dict[str, dict[str, Any]] | None = None
+
+
+def _known() -> dict[str, dict[str, Any]]:
+    global _table  # noqa: PLW0603 - one lazily read table per process
+    if _table is None:
+        try:
+            _table = json.loads(PRECOMPUTED_FILE.read_text(encoding="utf-8"))["schemas"]
+        except (OSError, ValueError, KeyError):
+            _table = {}  # an install without the file still works: every schema is built
+    return _table
+
+
+def schemas_of(model: type[BaseModel]) -> SchemaPair:
+    """Return both schemas of ``model``, each call its own copy.
+
+    The schemas of arcan's own tools come from ``PRECOMPUTED_FILE``: building them needs
+    pydantic's core schema and a JSON-schema pass per model, which cost every start-up about
+    10 ms for schemas that only change with the code. Any other model's are built on first use
+    and kept for the rest of the process.
+    """
+    table = _known()
+    key = model_key(model)
+    stored = table.get(key)
+    if stored is None:
+        pair = build_schemas(model)
+        stored = {"model_facing": pair.model_facing, "validation": pair.validation}
+        table[key] = stored
+    # A JSON round trip is the cheapest deep copy: no caller can change the stored schema.
+    fresh = json.loads(json.dumps(stored))
+    return SchemaPair(fresh["model_facing"], fresh["validation"])
 
 
 def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:

@@ -1,4 +1,10 @@
-"""The built-in tools, one module each; ``BUILTIN_TOOLS`` is what ``default_registry`` holds."""
+"""The built-in tools, one module each; ``BUILTIN_TOOLS`` is what ``default_registry`` holds.
+
+Start-up: the input models are ``defer_build`` (pydantic builds a model's validator on the first
+call of its tool) and their JSON schemas come from ``schemas.json`` (``precompute`` writes it), so
+registering the tools builds nothing. A module's heavy imports (``httpx``, ``pathspec``) wait for
+the first call that needs them.
+"""
 
 from __future__ import annotations
 

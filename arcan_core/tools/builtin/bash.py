@@ -49,7 +49,7 @@ _CHUNK = 8192
 class BashInput(BaseModel):
     """Input of ``bash``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     command: str = Field(min_length=1, description="The command line, run by bash -c.")
     timeout: int | None = Field(

@@ -27,7 +27,7 @@ __all__ = ["EditInput", "EditLinesInput", "EditLinesTool", "EditTool", "LineEdit
 class EditInput(BaseModel):
     """Input of ``edit``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="File to change, relative to the workspace.")
     old: str = Field(description="Exact text to replace, including indentation.")
@@ -122,7 +122,7 @@ class EditTool(Tool[EditInput]):
 class LineEdit(BaseModel):
     """Replace the lines from ``start`` to ``end`` (inclusive) with ``new``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     start: str = Field(description="Tag of the first line to replace, e.g. '12:a3f0'.")
     end: str | None = Field(default=None, description="Tag of the last line. Default: start.")
@@ -132,7 +132,7 @@ class LineEdit(BaseModel):
 class EditLinesInput(BaseModel):
     """Input of ``edit_lines``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="File to change, relative to the workspace.")
     edits: list[LineEdit] = Field(min_length=1, description="Non-overlapping line replacements.")

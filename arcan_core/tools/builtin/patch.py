@@ -26,7 +26,7 @@ __all__ = ["FileChange", "Hunk", "PatchInput", "PatchTool"]
 class Hunk(BaseModel):
     """One exact replacement inside a file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     old: str = Field(description="Exact text to replace; must occur once in the file.")
     new: str = Field(description="Replacement text.")
@@ -35,7 +35,7 @@ class Hunk(BaseModel):
 class FileChange(BaseModel):
     """What happens to one file."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="File path, relative to the workspace.")
     action: Literal["create", "update", "delete"] = Field(description="What to do with the file.")
@@ -46,7 +46,7 @@ class FileChange(BaseModel):
 class PatchInput(BaseModel):
     """Input of ``patch``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     changes: list[FileChange] = Field(min_length=1, description="The file changes, in order.")
 

@@ -27,7 +27,7 @@ _SNIFF = 8192
 class ReadInput(BaseModel):
     """Input of ``read``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="File to read, relative to the workspace or absolute.")
     offset: int | None = Field(

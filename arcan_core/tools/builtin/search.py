@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import pathspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from arcan_core.errors import ToolError, ToolInputError
@@ -30,7 +29,9 @@ from arcan_core.tools.base import Tool, ToolCategory, ToolContext, ToolResult
 from arcan_core.tools.builtin._files import looks_binary
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
+
+    import pathspec  # noqa: TC004 - dataclass annotations stay strings (future import)
 
 __all__ = [
     "GlobInput",
@@ -73,12 +74,20 @@ def find_rg() -> Path | None:
 # --- walking with .gitignore -------------------------------------------------------------------
 
 
+def _gitignore(lines: Iterable[str]) -> pathspec.GitIgnoreSpec:
+    # pathspec loads on the first search, not with the tool registry: importing it costs ~8 ms
+    # of every start-up, and most runs never glob or grep.
+    import pathspec  # noqa: PLC0415
+
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
 def _load_ignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
     try:
         text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    return _gitignore(text.splitlines())
 
 
 @dataclass
@@ -198,7 +207,7 @@ async def _run_rg(argv: list[str], cwd: Path) -> tuple[bytes, int]:
 class GlobInput(BaseModel):
     """Input of ``glob``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pattern: str = Field(
         description="gitignore-style glob: '*.py' matches at any depth, 'src/**/*.ts' under src."
@@ -233,7 +242,7 @@ class GlobTool(Tool[GlobInput]):
         root = ctx.resolve(args.path or ".")
         if not root.is_dir():
             raise ToolError(f"{ctx.show(root)} is not a directory")
-        spec = pathspec.GitIgnoreSpec.from_lines([args.pattern])
+        spec = _gitignore([args.pattern])
         files = (
             await list_files_rg(self.rg, root, ctx.workspace)
             if self.rg
@@ -261,7 +270,7 @@ class GlobTool(Tool[GlobInput]):
 class GrepInput(BaseModel):
     """Input of ``grep``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pattern: str = Field(description="Regular expression to search for.")
     path: str | None = Field(default=None, description="File or directory. Default: workspace.")
@@ -369,7 +378,7 @@ def grep_python(args: GrepInput, root: Path, workspace: Path) -> _GrepResult:
         raise ToolInputError(
             f"grep failed: invalid regular expression: {error}", hint="check the pattern"
         ) from error
-    wanted = pathspec.GitIgnoreSpec.from_lines([args.glob]) if args.glob else None
+    wanted = _gitignore([args.glob]) if args.glob else None
     files = [root] if root.is_file() else list_files_python(root, workspace)
     result = _GrepResult()
     span = args.context or 0

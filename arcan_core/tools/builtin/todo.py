@@ -20,7 +20,7 @@ _MARKS: dict[TodoStatus, str] = {"pending": "[ ]", "in_progress": "[~]", "comple
 class TodoEntry(BaseModel):
     """One step as the model writes it."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     content: str = Field(min_length=1, max_length=500, description="What the step does.")
     status: TodoStatus = Field(description="pending, in_progress or completed.")
@@ -29,7 +29,7 @@ class TodoEntry(BaseModel):
 class TodoInput(BaseModel):
     """Input of ``todo``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     todos: list[TodoEntry] = Field(
         max_length=MAX_ITEMS, description="The whole plan; it replaces the previous one."

@@ -9,15 +9,17 @@ result is cut to what the model asked for with a note saying so.
 from __future__ import annotations
 
 import re
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urljoin, urlsplit
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from arcan_core.errors import ToolError, ToolInputError
 from arcan_core.tools.base import PreviewKind, Tool, ToolCategory, ToolContext, ToolResult
 from arcan_core.tools.output import trim_middle
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["WebFetchInput", "WebFetchTool"]
 
@@ -34,7 +36,7 @@ _INVISIBLE = ["script", "style", "noscript", "template", "svg", "iframe", "head"
 class WebFetchInput(BaseModel):
     """Input of ``web_fetch``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     url: str = Field(description="An http:// or https:// URL.")
     max_chars: int | None = Field(
@@ -98,6 +100,10 @@ class WebFetchTool(Tool[WebFetchInput]):
     async def run(self, args: WebFetchInput, ctx: ToolContext) -> ToolResult:
         """Fetch, convert and cut."""
         url = _check_url(args.url)
+        # httpx loads on the first fetch: with the providers on their own transport, no other
+        # part of a run needs it, and importing it costs tens of milliseconds of every start-up.
+        import httpx  # noqa: PLC0415
+
         async with httpx.AsyncClient(
             follow_redirects=False,
             timeout=httpx.Timeout(self.timeout_s, connect=min(10.0, self.timeout_s)),
@@ -144,6 +150,8 @@ class WebFetchTool(Tool[WebFetchInput]):
 async def _get(
     client: httpx.AsyncClient, url: str, max_bytes: int
 ) -> tuple[int, httpx.Headers, bytes, bool]:
+    import httpx  # noqa: PLC0415 - loaded by ``run`` already
+
     try:
         async with client.stream("GET", url) as response:
             chunks: list[bytes] = []

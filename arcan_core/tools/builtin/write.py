@@ -20,7 +20,7 @@ __all__ = ["WriteInput", "WriteTool"]
 class WriteInput(BaseModel):
     """Input of ``write``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     path: str = Field(description="File to create or replace, relative to the workspace.")
     content: str = Field(description="The whole new content of the file.")
