@@ -268,3 +268,29 @@ async def test_a_resumed_session_keeps_its_effort(
     await _turn(resumed)
     assert server.requests[-1].json["thinking"]["budget_tokens"] == 10_000
     await _close(resumed)
+
+
+async def test_line_mode_effort_command(tmp_path: Path) -> None:
+    from prompt_toolkit.input import create_pipe_input  # noqa: PLC0415
+
+    from tests.test_shell_session import FakeCore, FakeHost, finish, make_shell  # noqa: PLC0415
+
+    def answer(core: FakeCore, op: SetReasoning) -> None:
+        core.emit(ReasoningChanged(effort=op.effort, applies=op.effort != "high"))
+
+    core = FakeCore(reactions={"set_reasoning": answer})
+    with create_pipe_input() as pipe:
+        shell, out = make_shell(FakeHost(make=lambda: core), pipe, tmp_path)
+        task = asyncio.create_task(shell.run())
+        pipe.send_text("/effort low\r")
+        await out.wait_for("effort: low")
+        pipe.send_text("/effort high\r")
+        await out.wait_for("effort: high (this model does not reason)")
+        pipe.send_text("/effort max\r")
+        await out.wait_for("usage: /effort off|minimal|low|medium|high")
+        pipe.send_text("/quit\r")
+        await finish(task)
+    assert core.ops_of(SetReasoning) == [
+        SetReasoning(effort="low", reason="/effort low"),
+        SetReasoning(effort="high", reason="/effort high"),
+    ]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["CommandRegistry", "ShellContext", "SlashCommand", "default_registry"]
 
 MODES = ("plan", "ask", "auto-edit", "full-auto")
+EFFORTS = ("off", "minimal", "low", "medium", "high")
 
 
 class ShellContext(Protocol):
@@ -176,6 +177,26 @@ class ModeCommand(SlashCommand):
         await shell.request(SetMode(mode=argument), frozenset({"mode_changed"}))
 
 
+class EffortCommand(SlashCommand):
+    """``/effort``."""
+
+    name = "effort"
+    summary = "how hard the model thinks, from its next request on"
+    usage = "off|minimal|low|medium|high"
+    choices = EFFORTS
+
+    async def run(self, shell: ShellContext, argument: str) -> None:
+        """Set the reasoning effort."""
+        effort = argument.lower()
+        if effort not in EFFORTS:
+            shell.say(f"usage: /effort {self.usage}", "yellow")
+            return
+        from arcan_core.protocol.operations import SetReasoning  # noqa: PLC0415
+
+        op = SetReasoning(effort=effort, reason=f"/effort {effort}")
+        await shell.request(op, frozenset({"reasoning_changed"}))
+
+
 class HarnessCommand(SlashCommand):
     """``/harness``."""
 
@@ -307,6 +328,7 @@ def default_registry() -> CommandRegistry:
         HelpCommand(),
         ModelCommand(),
         ModeCommand(),
+        EffortCommand(),
         HarnessCommand(),
         CompactCommand(),
         UndoCommand(),

@@ -404,6 +404,11 @@ def _on_mode(r: Renderer, msg: Any) -> None:
     r.line(f"mode: {msg.mode}", "dim")
 
 
+def _on_reasoning(r: Renderer, msg: Any) -> None:
+    unused = "" if msg.applies else " (this model does not reason)"
+    r.line(f"effort: {msg.effort}{unused}", "dim")
+
+
 def _on_harness(r: Renderer, msg: Any) -> None:
     r.line(f"harness: {'on' if msg.enabled else 'off'}", "dim")
 
@@ -464,6 +469,7 @@ _LIVE: dict[str, Handler] = {
     "files_restored": _on_restored,
     "model_changed": _on_model,
     "mode_changed": _on_mode,
+    "reasoning_changed": _on_reasoning,
     "harness_toggled": _on_harness,
     "prompt_queued": _on_queued,
     "sensor_reading": _on_sensor,
