@@ -263,6 +263,10 @@ async def test_ctrl_v_without_a_clipboard_tool_says_what_to_install(
         await wait_until(pilot, lambda: _notices(app) != [])
         assert "no clipboard tool" in _notices(app)[-1]
         assert "xclip" in _notices(app)[-1]
+        # Text copied inside arcan is still pasted by Ctrl+V when no image is there.
+        app.copy_to_clipboard("copied in arcan")
+        await pilot.press("ctrl+v")
+        await wait_until(pilot, lambda: app.chat.prompt.text == "copied in arcan")
 
 
 def _notices(app: ArcanApp) -> list[str]:
