@@ -7,7 +7,8 @@ front-end sees live and what a resumed session replays are the same records.
 
 Deltas (text, thinking, arguments, output) are for live display. The records that rebuild state are
 ``MessageAppended`` (the conversation), ``ContextCompacted``, ``ModelChanged``, ``ModeChanged``,
-``SensorReading`` and ``ControllerDecision``: replaying those in order gives the exact state.
+``ReasoningChanged``, ``SensorReading`` and ``ControllerDecision``: replaying those in order gives
+the exact state.
 """
 
 from __future__ import annotations
