@@ -177,12 +177,14 @@ def _commands_for(arguments: Sequence[str]) -> list[str] | None:
     """Return the subcommands ``arguments`` can select, or ``None`` for all of them.
 
     A subcommand is chosen by its name as a token of its own, so only the names present can be
-    chosen; the others need no parser. With none present (plain ``arcan``, a misspelt command
-    whose error lists the valid ones) or with ``-h``/``--help`` (the help lists every command),
-    all are built.
+    chosen; the others need no parser. With no word but flags (plain ``arcan``, ``arcan -c``: the
+    TUI) none is. With a word that names none (a misspelt command, whose error lists the valid
+    ones) or with ``-h``/``--help`` (the help lists every command), all are built.
     """
     if "-h" in arguments or "--help" in arguments:
         return None
+    if all(argument.startswith("-") for argument in arguments):
+        return []
     named = [name for name in COMMANDS if name in arguments]
     return named or None
 

@@ -76,6 +76,11 @@ DEFERRED = (
     "arcan_core.store",
     "arcan_core.agent",
     "arcan_core.tools",
+    # Plain `arcan` names no subcommand, so none of their parsers (and modules) is built.
+    "arcan_tui.commands.exec_cmd",
+    "arcan_tui.commands.sessions_cmd",
+    "arcan_tui.commands.shell_cmd",
+    "arcan_tui.commands.models_cmd",
 )
 """Modules the first frame does without."""
 
@@ -106,7 +111,8 @@ def run_arcan(tmp_path: Path, *argv: str) -> dict[str, Any]:
     }
     env.pop("ARCAN_DEBUG", None)
     done = subprocess.run(
-        [sys.executable, "-c", PROBE, "-C", str(project), *argv],
+        [sys.executable, "-c", PROBE, *argv],
+        cwd=project,
         capture_output=True,
         text=True,
         env=env,
