@@ -538,15 +538,27 @@ class HttpProvider(Provider):
     def client(self) -> httpx.AsyncClient:
         """The keep-alive client, created on first use."""
         if self._client is None:
+            # Imported here: the transport brings h11, which only a request needs.
+            from arcan_core.providers.transport import transport_for  # noqa: PLC0415
+
             connect = self.settings.connect_timeout_s
+            limits = httpx.Limits(max_keepalive_connections=4, keepalive_expiry=60)
+            # An injected transport (tests) wins; else arcan's own for direct connections, or
+            # None (httpx's own) behind a proxy. ``verify`` only reaches httpx's own transport:
+            # arcan's makes its TLS context at the first https connect, with httpx's defaults.
+            transport = self._transport or transport_for(limits=limits)
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(
                     connect=connect, read=self.settings.read_timeout_s, write=connect, pool=connect
                 ),
-                limits=httpx.Limits(max_keepalive_connections=4, keepalive_expiry=60),
-                transport=self._transport,
+                limits=limits,
+                transport=transport,
                 follow_redirects=False,
-                verify=tls_verify_for(self.settings.base_url or self.default_base_url),
+                verify=(
+                    True
+                    if transport is not None
+                    else tls_verify_for(self.settings.base_url or self.default_base_url)
+                ),
             )
         return self._client
 

@@ -1,0 +1,689 @@
+"""The providers' HTTP/1.1 wire: an httpx transport on asyncio protocols and h11.
+
+httpx stays the client API (``httpx.AsyncClient``: URLs, headers, JSON bodies, decoding, the
+exception tree), but its default transport goes through httpcore and anyio, which cost about
+20 ms to import and, per streamed chunk, several context managers, a cancel scope and an anyio
+``receive``: about half of the CPU a headless run spends on a long streamed reply. This transport
+speaks the same ``httpx.AsyncBaseTransport`` interface with far less between the socket and the
+SSE decoder:
+
+- ``_Socket`` is an ``asyncio.Protocol``: ``data_received`` appends to a list and wakes the one
+  waiting reader. The read timeout is one lazily re-armed timer per connection (checked against
+  the deadline of the current read when it fires), not a timer or context manager per read.
+- ``_Connection`` pairs a socket with an ``h11.Connection``; a response body is an
+  ``httpx.AsyncByteStream`` that yields whatever bytes have arrived, at once.
+- ``AsyncioTransport`` keeps a small per-origin pool of idle connections (a tool round trip makes
+  two requests), bounded like httpx's own by ``httpx.Limits``, and retries once on a fresh
+  connection when a kept-alive one turns out to be closed before any response byte came back.
+
+Errors are httpx's own exceptions (``ConnectError``, ``ReadTimeout``, ``RemoteProtocolError``...),
+so the providers' error mapping does not know which transport ran. The TLS context is made at the
+first ``https`` connect with httpx's ``verify`` semantics (certifi's bundle for ``True``), so plain
+HTTP to a local server never loads a CA certificate.
+
+``transport_for`` picks the transport for a provider client: this one for direct connections,
+httpx's own (``None``) when a proxy is configured in the environment (httpx knows proxies; this
+transport does not) or when ``ARCAN_HTTP_TRANSPORT=httpx`` asks for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import os
+import select
+import urllib.request
+from collections import deque
+from typing import TYPE_CHECKING, Final, TypeAlias
+
+import h11
+import httpx
+
+from arcan_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    import ssl
+    from collections.abc import AsyncIterator, Callable
+
+__all__ = ["TRANSPORT_ENV", "AsyncioTransport", "proxies_configured", "transport_for"]
+
+TRANSPORT_ENV: Final = "ARCAN_HTTP_TRANSPORT"
+"""Environment variable naming the provider transport: ``asyncio`` (default) or ``httpx``."""
+
+Verify: TypeAlias = "ssl.SSLContext | str | bool"
+"""What httpx's ``verify=`` takes: a context, a CA bundle path, or verify on/off."""
+
+_Origin: TypeAlias = tuple[bytes, bytes, int]
+"""(scheme, host, port): connections are pooled per origin."""
+
+_HIGH_WATER: Final = 256 * 1024
+"""Bytes buffered unread before the socket stops reading (a consumer slower than the network)."""
+_WRITE_BATCH: Final = 64 * 1024
+"""Request bytes gathered before a write: headers and a JSON body leave in one send."""
+_DEFAULT_PORTS: Final = {b"http": 80, b"https": 443}
+
+
+class _Socket(asyncio.Protocol):
+    """One connection's bytes: buffered arrivals, one waiting reader, write flow control."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self.transport: asyncio.Transport | None = None
+        self._buffer: list[bytes] = []
+        self._buffered = 0
+        self._eof = False
+        self._error: BaseException | None = None
+        self.closed = False
+        self._reader: asyncio.Future[bool] | None = None
+        """The pending read's future: its result says whether the read timed out."""
+        self._reading_paused = False
+        self._write_paused = False
+        self._drainer: asyncio.Future[None] | None = None
+        self._deadline = math.inf
+        """When the pending read times out (``inf``: never)."""
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport (asyncio calls this once, before any data)."""
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a stream socket's transport
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        """Buffer ``data`` and wake the reader."""
+        self._buffer.append(data)
+        self._buffered += len(data)
+        if self._buffered > _HIGH_WATER and not self._reading_paused and self.transport:
+            self._reading_paused = True
+            self.transport.pause_reading()
+        reader = self._reader
+        if reader is not None and not reader.done():
+            reader.set_result(False)
+
+    def eof_received(self) -> bool:
+        """The peer finished sending: wake the reader; let asyncio close the transport."""
+        self._eof = True
+        self._wake()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """The connection is gone: fail or end the pending read and write."""
+        self.closed = True
+        self._eof = True
+        self._error = exc
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._wake()
+        drainer = self._drainer
+        if drainer is not None and not drainer.done():
+            drainer.set_result(None)
+
+    def pause_writing(self) -> None:
+        """The send buffer is full: writers wait for ``resume_writing``."""
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        """The send buffer drained."""
+        self._write_paused = False
+        drainer = self._drainer
+        if drainer is not None and not drainer.done():
+            drainer.set_result(None)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def _wake(self) -> None:
+        reader = self._reader
+        if reader is not None and not reader.done():
+            reader.set_result(False)
+
+    @property
+    def readable_while_idle(self) -> bool:
+        """Whether anything (bytes or the peer's close) arrived on an idle connection."""
+        if self._buffer or self._eof or self.transport is None:
+            return True
+        # The peer's close may sit in the kernel while the loop has not polled the socket yet
+        # (the next request would then be written into a dead connection): ask the kernel.
+        sock = self.transport.get_extra_info("socket")
+        if sock is None:
+            return False
+        try:
+            readable, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(readable)
+
+    async def read(self, limit_s: float | None) -> bytes:
+        """Return what arrived since the last read, waiting up to ``limit_s``; ``b""`` at EOF.
+
+        Raises:
+            httpx.ReadTimeout: nothing arrived for ``limit_s`` seconds.
+            httpx.ReadError: the connection failed (reset...).
+        """
+        if not self._buffer:
+            if self._eof:
+                if self._error is not None:
+                    raise httpx.ReadError(str(self._error) or type(self._error).__name__)
+                return b""
+            await self._wait(limit_s)
+            if not self._buffer:
+                return await self.read(limit_s)  # woken by the close: report it as above
+        buffer = self._buffer
+        data = buffer[0] if len(buffer) == 1 else b"".join(buffer)
+        buffer.clear()
+        self._buffered = 0
+        if self._reading_paused and self.transport is not None:
+            self._reading_paused = False
+            self.transport.resume_reading()
+        return data
+
+    async def _wait(self, limit_s: float | None) -> None:
+        loop = self._loop
+        reader: asyncio.Future[bool] = loop.create_future()
+        self._reader = reader
+        if limit_s is None:
+            self._deadline = math.inf
+        else:
+            self._deadline = loop.time() + limit_s
+            # One timer serves many reads: it stays armed at an earlier deadline and, when it
+            # fires before the current one, re-arms for it (see ``_on_timer``).
+            if self._timer is None or self._timer_at > self._deadline:
+                self._arm(self._deadline)
+        try:
+            timed_out = await reader
+        finally:
+            self._reader = None
+        if timed_out:
+            raise httpx.ReadTimeout(f"nothing received for {limit_s:g} s")
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer_at = when
+        self._timer = self._loop.call_at(when, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = math.inf
+        reader = self._reader
+        if reader is None or reader.done() or self._deadline == math.inf:
+            return  # no read waiting on a deadline: the next one re-arms
+        if self._loop.time() >= self._deadline:
+            reader.set_result(True)
+        else:
+            self._arm(self._deadline)
+
+    # -- writing and closing ---------------------------------------------------------------
+
+    async def write(self, data: bytes, limit_s: float | None) -> None:
+        """Send ``data``, waiting up to ``limit_s`` for the send buffer to drain.
+
+        Raises:
+            httpx.WriteTimeout: the peer did not take the bytes in time.
+            httpx.WriteError: the connection is closed.
+        """
+        transport = self.transport
+        if transport is None or self.closed or transport.is_closing():
+            raise httpx.WriteError(self._closed_reason())
+        transport.write(data)
+        if self._write_paused:
+            drainer: asyncio.Future[None] = self._loop.create_future()
+            self._drainer = drainer
+            try:
+                async with asyncio.timeout(limit_s):
+                    await drainer
+            except TimeoutError:
+                raise httpx.WriteTimeout(f"the request was not sent within {limit_s:g} s") from None
+            finally:
+                self._drainer = None
+        if self.closed:
+            raise httpx.WriteError(self._closed_reason())
+
+    def _closed_reason(self) -> str:
+        if self._error is not None:
+            return str(self._error) or type(self._error).__name__
+        return "the connection is closed"
+
+    def close(self, *, abort: bool = False) -> None:
+        """Close the connection: gracefully between messages, at once (``abort``) mid-message."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self.transport is not None and not self.closed:
+            if abort:
+                self.transport.abort()
+            else:
+                self.transport.close()
+        self.closed = True
+
+
+class _Connection:
+    """A socket with its HTTP/1.1 state, pooled per origin."""
+
+    __slots__ = ("h11", "idle_since", "on_close", "origin", "reused", "socket")
+
+    def __init__(
+        self, origin: _Origin, socket: _Socket, on_close: Callable[[_Connection], None]
+    ) -> None:
+        self.origin = origin
+        self.socket = socket
+        self.h11 = h11.Connection(h11.CLIENT)
+        self.idle_since = 0.0
+        self.reused = False
+        self.on_close = on_close
+
+    def reusable(self, now: float, expiry: float | None) -> bool:
+        """Whether an idle connection can carry the next request."""
+        if self.socket.closed or self.socket.readable_while_idle:
+            return False
+        return expiry is None or now - self.idle_since < expiry
+
+    def close(self, *, abort: bool = False) -> None:
+        """Close the socket and give its slot back to the pool (idempotent)."""
+        self.socket.close(abort=abort)
+        self.on_close(self)
+
+
+class _StaleConnectionError(Exception):
+    """A kept-alive connection was closed by the server before it answered: use a new one."""
+
+
+class _ResponseBody(httpx.AsyncByteStream):
+    """A response body: yields the bytes of each arrival; gives the connection back at the end."""
+
+    def __init__(
+        self, transport: AsyncioTransport, connection: _Connection, read_timeout: float | None
+    ) -> None:
+        self._transport = transport
+        self._connection: _Connection | None = connection
+        self._read_timeout = read_timeout
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        if connection is None:
+            return
+        conn = connection.h11
+        socket = connection.socket
+        timeout = self._read_timeout
+        try:
+            event = conn.next_event()
+            while True:
+                if event is h11.NEED_DATA:
+                    conn.receive_data(await socket.read(timeout))
+                    event = conn.next_event()
+                elif type(event) is h11.Data:
+                    # Everything already received leaves in one piece: fewer trips through
+                    # httpx's iterators, and nothing waits for bytes that have not arrived.
+                    parts = [event.data]
+                    event = conn.next_event()
+                    while type(event) is h11.Data:
+                        parts.append(event.data)
+                        event = conn.next_event()
+                    yield bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
+                elif type(event) is h11.EndOfMessage:
+                    self._connection = None
+                    self._transport._release(connection)
+                    return
+                else:
+                    raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
+        except h11.RemoteProtocolError as error:
+            raise httpx.RemoteProtocolError(str(error)) from error
+        finally:
+            # Left before the end (an error, a cancel, the consumer stopped): the rest of the
+            # body would precede the next response, so the connection cannot be reused.
+            if self._connection is not None:
+                self._connection = None
+                connection.close(abort=True)
+
+    async def aclose(self) -> None:
+        """Close the response; an unfinished body's connection is closed, not pooled."""
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close(abort=True)
+
+
+class AsyncioTransport(httpx.AsyncBaseTransport):
+    """An HTTP/1.1 ``httpx`` transport on asyncio and h11, with keep-alive (see the module doc).
+
+    Args:
+        verify: httpx's ``verify``: ``True`` (certifi's bundle, or ``SSL_CERT_FILE`` /
+            ``SSL_CERT_DIR`` when ``trust_env``), ``False``, a CA bundle path or a context.
+        trust_env: whether the TLS context may be taken from ``SSL_CERT_FILE``/``SSL_CERT_DIR``.
+        limits: connection bounds, as for httpx's own transport: ``max_connections`` open at
+            once (waiting for one is bounded by the ``pool`` timeout), ``max_keepalive_connections``
+            idle ones kept, each for ``keepalive_expiry`` seconds.
+    """
+
+    def __init__(
+        self,
+        *,
+        verify: Verify = True,
+        trust_env: bool = True,
+        limits: httpx.Limits | None = None,
+    ) -> None:
+        limits = limits or httpx.Limits()
+        self._verify = verify
+        self._trust_env = trust_env
+        self._ssl_context: ssl.SSLContext | None = None
+        self._max_connections = limits.max_connections
+        self._max_idle = limits.max_keepalive_connections
+        self._expiry = limits.keepalive_expiry
+        self._idle: dict[_Origin, deque[_Connection]] = {}
+        self._idle_count = 0
+        self._connections: set[_Connection] = set()
+        self._connecting = 0
+        self._slot_waiters: deque[asyncio.Future[None]] = deque()
+        self._fallback: httpx.AsyncBaseTransport | None = None
+        self._closed = False
+
+    # -- httpx.AsyncBaseTransport ----------------------------------------------------------
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request`` and return the response with its body still streaming."""
+        url = request.url
+        scheme = url.raw_scheme
+        port = url.port or _DEFAULT_PORTS.get(scheme)
+        if port is None or not url.raw_host:
+            # Not http(s): httpx's own transport raises the error httpx users expect.
+            return await self._fallback_transport().handle_async_request(request)
+        if self._closed:
+            raise httpx.ConnectError("the HTTP transport is closed")
+        origin: _Origin = (scheme, url.raw_host, port)
+        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        connection = await self._acquire(origin, request, timeouts, reuse=True)
+        try:
+            head = await self._exchange(connection, request, timeouts)
+        except _StaleConnectionError as stale:
+            connection.close(abort=True)
+            if not isinstance(request.stream, httpx.ByteStream):
+                # A streamed body has been consumed and cannot be sent again.
+                raise httpx.RemoteProtocolError(
+                    "the server closed the kept-alive connection"
+                ) from stale.__cause__
+            connection = await self._acquire(origin, request, timeouts, reuse=False)
+            head = await self._exchange_or_close(connection, request, timeouts)
+        except BaseException:
+            connection.close(abort=True)
+            raise
+        version = head.http_version
+        return httpx.Response(
+            status_code=head.status_code,
+            headers=head.headers.raw_items(),
+            stream=_ResponseBody(self, connection, timeouts.get("read")),
+            extensions={"http_version": b"HTTP/" + version, "reason_phrase": head.reason},
+        )
+
+    async def aclose(self) -> None:
+        """Close every connection, idle or busy, and the fallback transport if one was made."""
+        self._closed = True
+        for connection in list(self._connections):
+            connection.close(abort=True)
+        self._idle.clear()
+        self._idle_count = 0
+        if self._fallback is not None:
+            await self._fallback.aclose()
+
+    # -- one exchange ----------------------------------------------------------------------
+
+    async def _exchange_or_close(
+        self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> h11.Response:
+        try:
+            return await self._exchange(connection, request, timeouts)
+        except BaseException:
+            connection.close(abort=True)
+            raise
+
+    async def _exchange(
+        self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
+    ) -> h11.Response:
+        """Send the request and read the response head."""
+        conn = connection.h11
+        socket = connection.socket
+        received = False
+        try:
+            write_timeout = timeouts.get("write")
+            pending = [
+                _sent(
+                    conn,
+                    h11.Request(
+                        method=request.method,
+                        target=request.url.raw_path,
+                        headers=request.headers.raw,
+                    ),
+                )
+            ]
+            size = len(pending[0])
+            body = request.stream
+            if not isinstance(body, httpx.AsyncByteStream):
+                raise TypeError("an async transport needs an async request body")
+            async for chunk in body:
+                if chunk:
+                    pending.append(_sent(conn, h11.Data(data=chunk)))
+                    size += len(pending[-1])
+                    if size >= _WRITE_BATCH:
+                        await socket.write(b"".join(pending), write_timeout)
+                        pending.clear()
+                        size = 0
+            pending.append(_sent(conn, h11.EndOfMessage()))
+            await socket.write(b"".join(pending), write_timeout)
+            read_timeout = timeouts.get("read")
+            while True:
+                event = conn.next_event()
+                if event is h11.NEED_DATA:
+                    data = await socket.read(read_timeout)
+                    received = received or bool(data)
+                    conn.receive_data(data)
+                elif type(event) is h11.Response:
+                    return event
+                elif type(event) is not h11.InformationalResponse:  # 100 Continue is skipped
+                    raise httpx.RemoteProtocolError("the server closed without answering")
+        except h11.LocalProtocolError as error:
+            raise httpx.LocalProtocolError(str(error)) from error
+        except h11.RemoteProtocolError as error:
+            if connection.reused and not received:
+                raise _StaleConnectionError from httpx.RemoteProtocolError(str(error))
+            raise httpx.RemoteProtocolError(str(error)) from error
+        except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as error:
+            if connection.reused and not received:
+                raise _StaleConnectionError from error
+            raise
+
+    # -- the pool --------------------------------------------------------------------------
+
+    async def _acquire(
+        self,
+        origin: _Origin,
+        request: httpx.Request,
+        timeouts: dict[str, float | None],
+        *,
+        reuse: bool,
+    ) -> _Connection:
+        if reuse:
+            connection = self._take_idle(origin)
+            if connection is not None:
+                return connection
+        await self._reserve_slot(timeouts.get("pool"))
+        try:
+            sni = request.extensions.get("sni_hostname")
+            host = origin[1].decode("ascii")
+            connection = await self._connect(origin, sni or host, timeouts.get("connect"))
+        except BaseException:
+            self._connecting -= 1
+            self._wake_slot_waiter()  # the slot this connect held is free again
+            raise
+        self._connecting -= 1  # the slot now belongs to the connection
+        return connection
+
+    def _take_idle(self, origin: _Origin) -> _Connection | None:
+        idle = self._idle.get(origin)
+        if not idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while idle:
+            connection = idle.pop()  # the most recently used is the likeliest still open
+            self._idle_count -= 1
+            if connection.reusable(now, self._expiry):
+                connection.reused = True
+                return connection
+            connection.close()
+        return None
+
+    async def _reserve_slot(self, limit_s: float | None) -> None:
+        """Wait (up to the pool timeout) until one more connection may be opened."""
+        limit = self._max_connections
+        while limit is not None and len(self._connections) + self._connecting >= limit:
+            if self._evict_idle():
+                continue
+            waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._slot_waiters.append(waiter)
+            try:
+                async with asyncio.timeout(limit_s):
+                    await waiter
+            except TimeoutError:
+                raise httpx.PoolTimeout(
+                    f"no connection free within {limit_s:g} s ({limit} in use)"
+                ) from None
+            finally:
+                with contextlib.suppress(ValueError):
+                    self._slot_waiters.remove(waiter)
+        self._connecting += 1
+
+    def _evict_idle(self) -> bool:
+        """Close the longest-idle connection of any origin; whether there was one."""
+        oldest: deque[_Connection] | None = None
+        for idle in self._idle.values():
+            if idle and (oldest is None or idle[0].idle_since < oldest[0].idle_since):
+                oldest = idle
+        if oldest is None:
+            return False
+        self._idle_count -= 1
+        oldest.popleft().close()
+        return True
+
+    def _wake_slot_waiter(self) -> None:
+        while self._slot_waiters:
+            waiter = self._slot_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+
+    def _forget(self, connection: _Connection) -> None:
+        """A connection closed: its slot is free."""
+        if connection in self._connections:
+            self._connections.discard(connection)
+            self._wake_slot_waiter()
+
+    def _release(self, connection: _Connection) -> None:
+        """The response ended: keep the connection for the next request, or close it."""
+        conn = connection.h11
+        if (
+            self._closed
+            or connection.socket.closed
+            or conn.our_state is not h11.DONE
+            or conn.their_state is not h11.DONE  # Connection: close, HTTP/1.0...
+        ):
+            connection.close()
+            return
+        conn.start_next_cycle()
+        connection.idle_since = asyncio.get_running_loop().time()
+        full = self._max_idle is not None and self._idle_count >= self._max_idle
+        if full and (self._max_idle == 0 or not self._evict_idle()):
+            connection.close()
+            return
+        self._idle.setdefault(connection.origin, deque()).append(connection)
+        self._idle_count += 1
+
+    # -- connecting ------------------------------------------------------------------------
+
+    async def _connect(self, origin: _Origin, sni: str, limit_s: float | None) -> _Connection:
+        scheme, raw_host, port = origin
+        loop = asyncio.get_running_loop()
+        tls = self._tls_context() if scheme == b"https" else None
+        try:
+            async with asyncio.timeout(limit_s):
+                _, socket = await loop.create_connection(
+                    lambda: _Socket(loop),
+                    raw_host.decode("ascii"),
+                    port,
+                    ssl=tls,
+                    server_hostname=sni if tls is not None else None,
+                )
+        except TimeoutError:
+            raise httpx.ConnectTimeout(
+                f"no connection to {raw_host.decode('ascii')}:{port} within {limit_s:g} s"
+            ) from None
+        except OSError as error:  # refused, unreachable, DNS, and ssl.SSLError (certificates)
+            raise httpx.ConnectError(str(error) or type(error).__name__) from error
+        connection = _Connection(origin, socket, self._forget)
+        self._connections.add(connection)
+        return connection
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """The TLS context for ``verify`` (httpx's semantics), made at the first https connect."""
+        if self._ssl_context is None:
+            context = httpx.create_ssl_context(verify=self._verify, trust_env=self._trust_env)
+            context.set_alpn_protocols(["http/1.1"])
+            self._ssl_context = context
+        return self._ssl_context
+
+    def _fallback_transport(self) -> httpx.AsyncBaseTransport:
+        if self._fallback is None:
+            self._fallback = httpx.AsyncHTTPTransport(verify=self._verify)
+        return self._fallback
+
+
+def _sent(conn: h11.Connection, event: h11.Event) -> bytes:
+    data = conn.send(event)
+    return data or b""
+
+
+def proxies_configured() -> bool:
+    """Whether the environment names a proxy (``HTTP(S)_PROXY``, ``ALL_PROXY``...).
+
+    httpx (with ``trust_env``) would route through it; this transport does not speak to proxies,
+    so any proxy setting hands the client back to httpx's own transport. ``NO_PROXY`` alone is
+    not a proxy.
+    """
+    return any(scheme != "no" for scheme in urllib.request.getproxies())
+
+
+def _asyncio_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    if proxies_configured():
+        return None
+    return AsyncioTransport(limits=limits)
+
+
+def _httpx_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    del limits  # httpx builds its own transport from the client's limits
+    return None
+
+
+_TRANSPORTS: dict[str, Callable[[httpx.Limits], httpx.AsyncBaseTransport | None]] = {
+    "asyncio": _asyncio_transport,
+    "httpx": _httpx_transport,
+}
+
+
+def transport_for(*, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+    """The transport a provider's client should use; ``None`` means httpx's own.
+
+    ``ARCAN_HTTP_TRANSPORT`` chooses (``asyncio``, the default, or ``httpx``); the asyncio one
+    steps aside when a proxy is configured.
+
+    Raises:
+        ConfigError: ``ARCAN_HTTP_TRANSPORT`` names no known transport.
+    """
+    name = os.environ.get(TRANSPORT_ENV, "").strip().lower() or "asyncio"
+    factory = _TRANSPORTS.get(name)
+    if factory is None:
+        raise ConfigError(
+            f"unknown HTTP transport {name!r}",
+            source="environment",
+            key=TRANSPORT_ENV,
+            hint=f"set it to one of {', '.join(sorted(_TRANSPORTS))}, or unset it",
+        )
+    return factory(limits)
