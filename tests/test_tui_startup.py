@@ -239,3 +239,30 @@ async def test_keys_typed_before_the_menu_is_mounted_are_kept_then_complete() ->
         assert app.menu.is_open
         await pilot.press("tab")
         assert app.prompt.text == "/help "
+
+
+class EmptyApp(App[None]):
+    """Nothing mounted: the chat screen's transcript before ``_mount_deferred``."""
+
+
+async def test_items_added_before_the_transcript_is_mounted_appear_once_it_is() -> None:
+    from arcan_tui.transcript_data import NoticeItem  # noqa: PLC0415
+    from arcan_tui.widgets.transcript import Transcript  # noqa: PLC0415
+
+    app = EmptyApp()
+    async with app.run_test(size=SIZE) as pilot:
+        transcript = Transcript(id="transcript")
+        # What an error reported while the first frame is up does (ChatScreen.say).
+        transcript.add(NoticeItem(text="reported early", level="error"))
+        await pilot.pause()
+        assert transcript.mounted_count == 0
+        await app.mount(transcript)
+        await wait_until(pilot, lambda: transcript.mounted_count == 1)
+        await transcript.flush_now()
+        await pilot.pause()
+        assert "reported early" in screen_text_of(app)
+
+
+def screen_text_of(app: App[None]) -> str:
+    """The screen as plain text (``tui_support.screen_text`` for any app)."""
+    return screen_text(app)  # type: ignore[arg-type]
