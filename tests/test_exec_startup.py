@@ -1,14 +1,17 @@
 """What ``arcan exec`` loads and builds on its way to the first request, and why it stays correct.
 
 Startup cost is measured in ``benches/exec_whole_process.py``; these tests pin the behaviour the
-savings rest on: a tool call whose schema compiles never imports ``jsonschema`` (yet a bad call
-still gets ``jsonschema``'s wording), and a plain-HTTP provider client never loads a CA bundle
-while anything else keeps full TLS verification.
+savings rest on: a real ``arcan exec`` run (a model that reads a file, over HTTP) loads none of
+the modules it has no use for; a tool call whose schema compiles never imports ``jsonschema``
+(yet a bad call still gets ``jsonschema``'s wording); the tools' schemas come precomputed and
+equal to what their models give; and a plain-HTTP provider client never loads a CA bundle while
+anything else keeps full TLS verification.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import subprocess
 import sys
@@ -20,11 +23,100 @@ from arcan_core.errors import ToolError, ToolInputError
 from arcan_core.providers.http import tls_verify_for
 from arcan_core.tools.builtin import BUILTIN_TOOLS
 from arcan_core.tools.registry import ToolRegistry, default_registry
+from tests.loopback.replies import Reply, ToolCall
+from tests.loopback.server import ThreadedLoopback
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pydantic import BaseModel
 
     from arcan_core.tools.schema import SchemaPair
+
+# ``arcan exec`` as the console script runs it, writing the names of the loaded modules to the
+# file given as the first argument when the process exits.
+EXEC_RECORDING_MODULES = (
+    "import atexit, json, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "atexit.register(lambda: open(out, 'w').write(json.dumps(sorted(sys.modules))))\n"
+    "from arcan_tui.cli import entry\n"
+    "entry()\n"
+)
+
+NOT_FOR_EXEC = (
+    # Front-end libraries, and parts of arcan only other commands or features use.
+    "textual",
+    "rich",
+    "prompt_toolkit",
+    "httpx._main",
+    "arcan_core.mcp",
+    "arcan_core.acp",
+    "arcan_core.harness",
+    "arcan_core.store.reader",
+    "arcan_core.store.index",
+    "arcan_tui.commands.sessions_cmd",
+    "arcan_tui.commands.config_cmd",
+    "arcan_tui.commands.models_cmd",
+    "arcan_tui.commands.mcp_cmd",
+    "arcan_tui.commands.acp_cmd",
+    "arcan_tui.commands.shell_cmd",
+    "arcan_tui.commands.harness_cmd",
+    # Loaded on first use by what needs them: invalid tool calls, path rules and searches,
+    # saved permissions, TOML files, diffs of edits, HTML pages.
+    "jsonschema",
+    "pathspec",
+    "tomli_w",
+    "tomllib",
+    "difflib",
+    "markdownify",
+    "bs4",
+)
+
+
+def test_an_exec_run_loads_only_what_it_uses(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "notes.txt").write_text("hello\n")
+    record = tmp_path / "modules.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ARCAN_", "ANTHROPIC_"))}
+    env.update(
+        ANTHROPIC_API_KEY="loopback",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_STATE_HOME=str(tmp_path / "state"),
+        HOME=str(tmp_path / "home"),
+    )
+    with ThreadedLoopback() as server:
+        server.enqueue(
+            Reply(tool_calls=(ToolCall("read", {"path": "notes.txt"}),)),
+            Reply(text="The notes say hello."),
+        )
+        done = subprocess.run(
+            [
+                *(sys.executable, "-c", EXEC_RECORDING_MODULES, str(record)),
+                *("exec", "-C", str(project), "--provider", "anthropic"),
+                *("--base-url", server.anthropic_base_url, "--model", "loopback-model"),
+                "read notes.txt",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "The notes say hello."
+    loaded = set(json.loads(record.read_text()))
+    # The run did what it was meant to: a request, a tool call, a session log.
+    assert {"arcan_core.agent.loop", "arcan_core.tools.builtin.read", "arcan_core.store.log"} <= (
+        loaded
+    )
+    assert sorted(name for name in loaded if _within(name, NOT_FOR_EXEC)) == []
+
+
+def _within(module: str, packages: tuple[str, ...]) -> bool:
+    """Whether ``module`` is one of ``packages`` or inside one of them."""
+    return any(module == package or module.startswith(package + ".") for package in packages)
+
 
 VALID_CALL_ONLY = """
 import json, sys

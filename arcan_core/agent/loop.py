@@ -572,17 +572,14 @@ class Turn:
             self._on_stream_event(event, partial)
 
     def _on_stream_event(self, event: StreamEvent, partial: _Partial) -> None:
-        # The per-token payloads are built with ``model_construct``: their fields come from a
-        # provider event that pydantic validated already, and a second pass per token was most
-        # of the core's own cost of a streamed reply.
         match event:
             case TextChunk(text=text):
                 partial.add_text(text)
-                self.emit(TextDelta.model_construct(text=text))
+                self.emit(TextDelta(text=text))
             case ThinkingChunk():
                 partial.add_thinking(event)
                 if event.text:
-                    self.emit(ThinkingDelta.model_construct(text=event.text))
+                    self.emit(ThinkingDelta(text=event.text))
             case ToolCallBegin(call_id=call_id, name=name):
                 partial.begin_call(call_id, name)
                 self.emit(ToolCallStarted(call_id=call_id, name=name))
@@ -590,9 +587,7 @@ class Turn:
                 call = partial.calls.get(call_id)
                 if call is not None:
                     call.arguments.append(fragment)
-                self.emit(
-                    ToolCallArgumentsDelta.model_construct(call_id=call_id, fragment=fragment)
-                )
+                self.emit(ToolCallArgumentsDelta(call_id=call_id, fragment=fragment))
             case ToolCallEnd(call_id=call_id):
                 if call_id in partial.calls:
                     partial.calls[call_id].ended = True

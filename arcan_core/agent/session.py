@@ -243,10 +243,10 @@ def _hooked(tools: ToolSystem, harness: Harness | None) -> ToolSystem:
 
 
 def _resolve_id(options: CoreOptions) -> str | None:
-    from arcan_core.store import latest_session, resolve_session_id  # noqa: PLC0415
-
     if options.resume == "new":
         return None
+    from arcan_core.store import latest_session, resolve_session_id  # noqa: PLC0415
+
     if options.resume == "continue":
         latest = latest_session(options.project_dir)
         if latest is None:

@@ -18,9 +18,7 @@ that set it, so ``arcan config`` can say where each value came from and an error
 
 from __future__ import annotations
 
-import difflib
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,10 +219,16 @@ class ConfigBuilder:
             ConfigError: unreadable file, bad TOML (with its line), or a credential in it.
         """
         try:
-            with path.open("rb") as handle:
-                data = tomllib.load(handle)
+            handle = path.open("rb")
         except FileNotFoundError:
             return self
+        except OSError as error:
+            raise ConfigError(f"cannot read: {error.strerror}", source=str(path)) from error
+        import tomllib  # noqa: PLC0415 - only with a file to parse (~2 ms of every start-up)
+
+        try:
+            with handle:
+                data = tomllib.load(handle)
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(
                 f"invalid TOML: {error}", source=str(path), hint="fix the syntax at that line"
@@ -333,6 +337,8 @@ def _config_error(error: ValidationError, sources: Mapping[str, str]) -> ConfigE
         model = _model_at(loc)
         if model is not None:
             known = sorted(model.model_fields)
+            import difflib  # noqa: PLC0415 - only on this error path
+
             close = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"known keys: {', '.join(known)}"
     elif first["type"] == "missing":

@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-import tomllib
 from typing import TYPE_CHECKING
 
 from arcan_core.errors import SecretFileError
@@ -112,6 +111,8 @@ def _read_key_file(path: Path) -> dict[str, object]:
             source=str(path),
             hint=f"chmod 600 {path}",
         )
+    import tomllib  # noqa: PLC0415 - only when there is a key file (~2 ms of every start-up)
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)

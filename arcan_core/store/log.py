@@ -40,7 +40,6 @@ from arcan_core.protocol.events import (
     TurnStarted,
 )
 from arcan_core.store.lock import SessionLock
-from arcan_core.store.reader import LoadedSession, load_session
 from arcan_core.store.summary import write_meta
 from arcan_core.store.tracker import SummaryTracker
 
@@ -50,6 +49,7 @@ if TYPE_CHECKING:
 
     from arcan_core.protocol.records import SessionHeader
     from arcan_core.store.layout import ProjectPaths
+    from arcan_core.store.reader import LoadedSession
 
 __all__ = ["SYNC_EVENTS", "SessionWriter"]
 
@@ -206,6 +206,9 @@ class SessionWriter:
             SessionLockedError: another live process writes it.
             StoreError: it cannot be read or opened.
         """
+        # The reader loads with the first resume, not with every new session's writer.
+        from arcan_core.store.reader import load_session  # noqa: PLC0415
+
         _check_id(session_id)
         path = paths.session_log(session_id)
         if not path.exists():

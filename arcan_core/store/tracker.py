@@ -6,7 +6,6 @@ import contextlib
 from typing import TYPE_CHECKING
 
 from arcan_core.protocol.events import ModelChanged, TurnStarted
-from arcan_core.store.reader import UnreadableRecordError, parse_event_line, parse_header_line
 from arcan_core.store.summary import SessionMeta, title_from_prompt
 
 if TYPE_CHECKING:
@@ -85,6 +84,13 @@ def scan_log(data: bytes) -> SessionMeta:
         UnreadableRecordError: the first line is not a session header.
         SchemaVersionError: the header was written by a newer arcan.
     """
+    # Listing needs the reader; the writer, which keeps a tracker too, does not.
+    from arcan_core.store.reader import (  # noqa: PLC0415
+        UnreadableRecordError,
+        parse_event_line,
+        parse_header_line,
+    )
+
     first_end = data.find(b"\n")
     header = parse_header_line(data if first_end < 0 else data[:first_end])
     tracker = SummaryTracker(header)

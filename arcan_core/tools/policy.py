@@ -27,7 +27,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -555,10 +554,16 @@ def _suggest(
 
 def _read_permissions(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as handle:
-            data = tomllib.load(handle)
+        handle = path.open("rb")
     except FileNotFoundError:
         return {}
+    except OSError as error:
+        raise ConfigError(f"cannot read: {error.strerror}", source=str(path)) from error
+    import tomllib  # noqa: PLC0415 - only with a file to parse (~2 ms of every start-up)
+
+    try:
+        with handle:
+            data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"invalid TOML: {error}", source=str(path)) from error
     except OSError as error:

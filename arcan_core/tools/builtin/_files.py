@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import errno
 import hashlib
 import os
@@ -116,6 +115,8 @@ def atomic_write(path: Path, text: str, shown: str) -> None:
 
 def unified_diff(before: str, after: str, shown: str) -> str:
     """Return the unified diff of one file's change (empty when nothing changed)."""
+    import difflib  # noqa: PLC0415 - diffs are for edits; a run that only reads never needs it
+
     lines = difflib.unified_diff(
         before.splitlines(keepends=True),
         after.splitlines(keepends=True),
