@@ -11,6 +11,7 @@ opening stay in the prompt, and prompts sent then reach the core once, in order,
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import subprocess
@@ -49,6 +50,7 @@ def record(self):
     elif "connected" not in seen and self.core is not None:
         seen["connected"] = sorted(sys.modules)
         seen["gc_connected"] = gc.isenabled()
+        seen["frozen_connected"] = gc.get_freeze_count()
         self.exit()
 
 app_module.ArcanApp.post_display_hook = record
@@ -144,6 +146,19 @@ def test_the_collector_is_off_until_the_first_frame_and_on_after(tmp_path: Path)
     result = run_arcan(tmp_path)
     assert result["gc_first"] is False
     assert result["gc_connected"] is True
+    # What start-up left was frozen rather than walked by the first collection.
+    assert result["frozen_connected"] > 10_000
+
+
+async def test_an_app_run_with_the_collector_on_does_not_freeze(tmp_path: Path) -> None:
+    # Tests and embedders keep their collector as it was: only `arcan` itself turns it off.
+    app, core, gate = gated_app(tmp_path)
+    frozen = gc.get_freeze_count()
+    async with app.run_test(size=SIZE) as pilot:
+        gate.set()
+        await wait_until(pilot, lambda: app.core is core)
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == frozen
 
 
 def gated_app(tmp_path: Path) -> tuple[ArcanApp, ScriptedCore, asyncio.Event]:

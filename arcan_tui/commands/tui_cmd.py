@@ -99,10 +99,10 @@ def run(args: argparse.Namespace) -> int:
 
     project = project_dir(args)
     resume = session_to_open(args, project)
-    # Textual and the chat screen allocate a few hundred thousand objects on the way to the first
-    # frame, nearly all kept for the life of the app, so the cyclic collector's passes over them
-    # (15-20 ms in all) find almost nothing to free. It is off until that frame, when the app
-    # turns it back on (or here, if the app ends before painting).
+    # Textual and the chat screen leave some 75k objects on the way to the first frame, nearly
+    # all kept for the life of the app, so the cyclic collector's passes over them (15-20 ms in
+    # all) find almost nothing to free. It is off until that frame, when the app freezes them
+    # and turns it back on (or here, if the app ends before painting).
     gc.disable()
     try:
         return _run_app(args, project, resume)
