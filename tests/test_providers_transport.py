@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import shutil
 import socket
@@ -12,8 +13,11 @@ import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
 
+import h11
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from arcan_core.errors import ConfigError, NetworkError
 from arcan_core.protocol.messages import Message, TextBlock
@@ -22,6 +26,7 @@ from arcan_core.providers.base import ProviderRequest, ProviderSettings, TextChu
 from arcan_core.providers.transport import (
     TRANSPORT_ENV,
     AsyncioTransport,
+    _ChunkedFraming,
     transport_for,
 )
 from tests.loopback import LoopbackModelServer, Reply, ThreadedLoopback, run_stream, run_until_error
@@ -294,6 +299,106 @@ async def test_a_pool_with_no_free_connection_times_out() -> None:
             with pytest.raises(httpx.PoolTimeout):
                 await http.get(server.url())
         stalled.set()
+
+
+async def test_bodies_framed_by_close_head_and_204() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            first, _, _ = await read_request(reader)
+            if first.startswith(b"HEAD"):  # a length, but no body follows a HEAD
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 999\r\n\r\n")
+            elif b"/none" in first:
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            else:  # neither length nor chunks: the body runs until the server closes
+                writer.write(b"HTTP/1.1 200 OK\r\n\r\nuntil the end")
+                await writer.drain()
+                return
+            await writer.drain()
+
+    async with RawServer(handler) as server, client() as http:
+        head = await http.head(server.url())
+        empty = await http.get(server.url().replace("/x", "/none"))
+        whole = await http.get(server.url())
+        again = await http.head(server.url())
+    assert (head.content, empty.status_code, empty.content) == (b"", 204, b"")
+    assert whole.content == b"until the end"
+    assert again.status_code == 200
+    assert server.connections == 2  # HEAD and 204 kept the connection; the closed body did not
+
+
+async def test_bytes_past_the_declared_length_retire_the_connection() -> None:
+    async with (
+        RawServer(answer_each(fixed(b"four") + b"junk")) as server,
+        client() as http,
+    ):
+        first = await http.get(server.url())
+        second = await http.get(server.url())
+    assert (first.content, second.content) == (b"four", b"four")
+    assert server.connections == 2
+
+
+def _chunked_wire(
+    payloads: list[bytes], extensions: list[bytes], trailers: list[bytes], extra: bytes
+) -> bytes:
+    wire = b""
+    for index, payload in enumerate(payloads):
+        extension = extensions[index % len(extensions)] if extensions else b""
+        wire += b"%x%s\r\n%s\r\n" % (len(payload), extension, payload)
+    wire += b"0\r\n" + b"".join(b"%s\r\n" % trailer for trailer in trailers) + b"\r\n"
+    return wire + extra
+
+
+@given(
+    payloads=st.lists(st.binary(min_size=1, max_size=300), max_size=8),
+    extensions=st.lists(st.sampled_from([b"", b";name=value", b";x", b';a="b"']), max_size=3),
+    trailers=st.lists(st.sampled_from([b"x-checksum: abc", b"x-done: 1"]), max_size=2),
+    extra=st.sampled_from([b"", b"HTTP/1.1 200 OK\r\n"]),
+    cuts=st.lists(st.integers(min_value=0, max_value=4000), max_size=12),
+)
+def test_chunked_framing_decodes_any_split_like_h11(
+    payloads: list[bytes],
+    extensions: list[bytes],
+    trailers: list[bytes],
+    extra: bytes,
+    cuts: list[int],
+) -> None:
+    wire = _chunked_wire(payloads, extensions, trailers, extra)
+    framing = _ChunkedFraming()
+    decoded, rest = b"", b""
+    edges = sorted({0, len(wire), *(cut for cut in cuts if cut < len(wire))})
+    for start, stop in itertools.pairwise(edges):
+        decoded += framing.feed(wire[start:stop])
+        if framing.done:
+            rest = framing.extra + wire[stop:]
+            break
+    assert framing.done
+    assert decoded == b"".join(payloads)
+    assert rest == extra
+    # h11, the reference, reads the same body from the same bytes.
+    oracle = h11.Connection(h11.CLIENT)
+    oracle.send(h11.Request(method="GET", target="/", headers=[("host", "x")]))
+    oracle.send(h11.EndOfMessage())
+    oracle.receive_data(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n" + wire)
+    body = b""
+    while type(event := oracle.next_event()) is not h11.EndOfMessage:
+        if type(event) is h11.Data:
+            body += event.data
+    assert body == decoded
+
+
+@pytest.mark.parametrize(
+    "wire",
+    [
+        b"zz\r\nhello\r\n",  # not hexadecimal
+        b"0x5\r\nhello\r\n",  # int() would take the prefix; HTTP does not
+        b"5\r\nhelloXY",  # no CRLF after the data
+        b"-5\r\nhello\r\n",
+        b"1" * 70_000,  # a size line that never ends
+    ],
+)
+def test_malformed_chunks_are_protocol_errors(wire: bytes) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        _ChunkedFraming().feed(wire)
 
 
 # -- failures ----------------------------------------------------------------------------------

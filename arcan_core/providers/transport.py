@@ -32,8 +32,10 @@ import asyncio
 import contextlib
 import math
 import os
+import re
 import select
 import urllib.request
+from abc import ABC, abstractmethod
 from collections import deque
 from typing import TYPE_CHECKING, Final, TypeAlias
 
@@ -291,46 +293,180 @@ class _StaleConnectionError(Exception):
     """A kept-alive connection was closed by the server before it answered: use a new one."""
 
 
+_HEX_SIZE: Final = re.compile(rb"[0-9A-Fa-f]{1,16}")
+_MAX_LINE: Final = 64 * 1024
+"""A chunk-size or trailer line longer than this is not HTTP: fail rather than buffer it."""
+
+
+class _Framing(ABC):
+    """Decodes one response body as its bytes arrive (the hot path of a streamed reply).
+
+    h11 parses and validates the response head; the body's framing is this module's, because
+    h11's generic event machinery (an event object and a state-machine step per HTTP chunk, plus
+    a second call to learn that it needs more data) was most of the transport's CPU per streamed
+    delta. Each ``feed`` returns the payload bytes in ``data`` at once, joined.
+    """
+
+    done = False
+    """The body ended (the bytes after its end, if any, are in ``extra``)."""
+    extra = b""
+    reusable = True
+    """Whether the connection can carry another request once the body ended cleanly."""
+
+    @abstractmethod
+    def feed(self, data: bytes) -> bytes:
+        """Take the next bytes from the socket; return the payload they carry."""
+
+    def end_of_input(self) -> None:
+        """The peer closed the connection: raise unless that ends the body."""
+        raise httpx.RemoteProtocolError("the server closed the connection before the body ended")
+
+
+class _LengthFraming(_Framing):
+    """A ``Content-Length`` body (or none: HEAD, 204, 304)."""
+
+    def __init__(self, length: int) -> None:
+        self._left = length
+        self.done = length == 0
+
+    def feed(self, data: bytes) -> bytes:
+        left = self._left
+        if len(data) < left:
+            self._left = left - len(data)
+            return data
+        self._left = 0
+        self.done = True
+        self.extra = data[left:]
+        return data[:left]
+
+
+class _UntilCloseFraming(_Framing):
+    """Neither length nor chunks: the body is everything until the server closes."""
+
+    reusable = False
+
+    def feed(self, data: bytes) -> bytes:
+        return data
+
+    def end_of_input(self) -> None:
+        self.done = True
+
+
+class _ChunkedFraming(_Framing):
+    """``Transfer-Encoding: chunked``: size lines, data, CRLF, a zero size, trailers."""
+
+    _SIZE, _DATA, _DATA_END, _TRAILER = range(4)
+
+    def __init__(self) -> None:
+        self._state = self._SIZE
+        self._left = 0
+        self._pending = b""
+
+    def feed(self, data: bytes) -> bytes:
+        buf = self._pending + data if self._pending else data
+        self._pending = b""
+        parts: list[bytes] = []
+        pos, end = 0, len(buf)
+        while pos < end:
+            state = self._state
+            if state == self._DATA:
+                stop = min(end, pos + self._left)
+                parts.append(buf[pos:stop])
+                self._left -= stop - pos
+                pos = stop
+                if not self._left:
+                    self._state = self._DATA_END
+            elif state == self._DATA_END:
+                if end - pos < 2:
+                    break
+                if buf[pos : pos + 2] != b"\r\n":
+                    raise httpx.RemoteProtocolError("a body chunk does not end with CRLF")
+                pos += 2
+                self._state = self._SIZE
+            else:
+                newline = buf.find(b"\r\n", pos)
+                if newline < 0:
+                    if end - pos > _MAX_LINE:
+                        raise httpx.RemoteProtocolError("a chunk header line is too long")
+                    break
+                line = buf[pos:newline]
+                pos = newline + 2
+                if state == self._TRAILER:
+                    if not line:  # the blank line after the trailers: the end
+                        self.done = True
+                        self.extra = buf[pos:]
+                        return b"".join(parts)
+                    continue
+                size = line.split(b";", 1)[0].strip(b" \t")  # extensions are ignored
+                if not _HEX_SIZE.fullmatch(size):
+                    raise httpx.RemoteProtocolError(f"bad chunk size line {line[:40]!r}")
+                self._left = int(size, 16)
+                self._state = self._DATA if self._left else self._TRAILER
+        self._pending = buf[pos:]
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+_NO_BODY_STATUSES: Final = frozenset({204, 304})
+
+
+def _framing_for(method: bytes, head: h11.Response) -> _Framing:
+    """The body framing of a response whose head h11 parsed (and validated) already."""
+    if method == b"HEAD" or head.status_code in _NO_BODY_STATUSES:
+        return _LengthFraming(0)
+    encoding = length = None
+    for name, value in head.headers:
+        if name == b"transfer-encoding":
+            encoding = value.lower()
+        elif name == b"content-length":
+            length = value
+    if encoding is not None:
+        return _ChunkedFraming()  # h11 accepts no transfer-coding but chunked
+    if length is not None:
+        return _LengthFraming(int(length))
+    return _UntilCloseFraming()
+
+
 class _ResponseBody(httpx.AsyncByteStream):
     """A response body: yields the bytes of each arrival; gives the connection back at the end."""
 
     def __init__(
-        self, transport: AsyncioTransport, connection: _Connection, read_timeout: float | None
+        self,
+        transport: AsyncioTransport,
+        connection: _Connection,
+        framing: _Framing,
+        read_timeout: float | None,
     ) -> None:
         self._transport = transport
         self._connection: _Connection | None = connection
+        self._framing = framing
         self._read_timeout = read_timeout
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
         if connection is None:
             return
-        conn = connection.h11
-        socket = connection.socket
+        framing = self._framing
+        feed = framing.feed
+        read = connection.socket.read
         timeout = self._read_timeout
+        # What h11 read past the head is the start of the body.
+        data, _ = connection.h11.trailing_data
         try:
-            event = conn.next_event()
             while True:
-                if event is h11.NEED_DATA:
-                    conn.receive_data(await socket.read(timeout))
-                    event = conn.next_event()
-                elif type(event) is h11.Data:
-                    # Everything already received leaves in one piece: fewer trips through
-                    # httpx's iterators, and nothing waits for bytes that have not arrived.
-                    parts = [event.data]
-                    event = conn.next_event()
-                    while type(event) is h11.Data:
-                        parts.append(event.data)
-                        event = conn.next_event()
-                    yield bytes(parts[0]) if len(parts) == 1 else b"".join(parts)
-                elif type(event) is h11.EndOfMessage:
-                    self._connection = None
-                    self._transport._release(connection)
-                    return
-                else:
-                    raise httpx.RemoteProtocolError(f"unexpected {type(event).__name__} in a body")
-        except h11.RemoteProtocolError as error:
-            raise httpx.RemoteProtocolError(str(error)) from error
+                if data:
+                    # Everything already received leaves in one piece: nothing waits for
+                    # bytes that have not arrived, and fewer trips through httpx's iterators.
+                    payload = feed(data)
+                    if payload:
+                        yield payload
+                if framing.done:
+                    break
+                data = await read(timeout)
+                if not data:
+                    framing.end_of_input()
+                    break
+            self._connection = None
+            self._transport._release(connection, reusable=framing.reusable and not framing.extra)
         finally:
             # Left before the end (an error, a cancel, the consumer stopped): the rest of the
             # body would precede the next response, so the connection cannot be reused.
@@ -409,10 +545,11 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             connection.close(abort=True)
             raise
         version = head.http_version
+        framing = _framing_for(request.method.encode("ascii"), head)
         return httpx.Response(
             status_code=head.status_code,
             headers=head.headers.raw_items(),
-            stream=_ResponseBody(self, connection, timeouts.get("read")),
+            stream=_ResponseBody(self, connection, framing, timeouts.get("read")),
             extensions={"http_version": b"HTTP/" + version, "reason_phrase": head.reason},
         )
 
@@ -577,18 +714,20 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
             self._connections.discard(connection)
             self._wake_slot_waiter()
 
-    def _release(self, connection: _Connection) -> None:
+    def _release(self, connection: _Connection, *, reusable: bool) -> None:
         """The response ended: keep the connection for the next request, or close it."""
-        conn = connection.h11
+        # After the response head, h11 moves our side from DONE to MUST_CLOSE when either side
+        # asked to close (``Connection: close``, HTTP/1.0).
         if (
-            self._closed
+            not reusable
+            or self._closed
             or connection.socket.closed
-            or conn.our_state is not h11.DONE
-            or conn.their_state is not h11.DONE  # Connection: close, HTTP/1.0...
+            or connection.h11.our_state is not h11.DONE
         ):
             connection.close()
             return
-        conn.start_next_cycle()
+        # The body bypassed h11 (see ``_Framing``): the next exchange starts a fresh state.
+        connection.h11 = h11.Connection(h11.CLIENT)
         connection.idle_since = asyncio.get_running_loop().time()
         full = self._max_idle is not None and self._idle_count >= self._max_idle
         if full and (self._max_idle == 0 or not self._evict_idle()):
