@@ -107,7 +107,7 @@ class HeadlessPrinter:
         """Print what ``event`` means for the user."""
         msg = event.msg
         if self._json and is_logged(msg):
-            self._out.write(self._redact(event.model_dump_json()) + "\n")
+            self._out.write(self._redact(event.to_json()) + "\n")
             self._out.flush()
         handler = self._handlers.get(type(msg))
         if handler is not None:

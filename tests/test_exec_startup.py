@@ -15,16 +15,21 @@ import os
 import ssl
 import subprocess
 import sys
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import given
 
 from arcan_core.errors import ToolError, ToolInputError
+from arcan_core.protocol.events import Event
+from arcan_core.protocol.events import Warning as WarningEvent
 from arcan_core.providers.http import tls_verify_for
 from arcan_core.tools.builtin import BUILTIN_TOOLS
 from arcan_core.tools.registry import ToolRegistry, default_registry
 from tests.loopback.replies import Reply, ToolCall
 from tests.loopback.server import ThreadedLoopback
+from tests.test_protocol_roundtrip import events_strategy
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,15 +38,23 @@ if TYPE_CHECKING:
 
     from arcan_core.tools.schema import SchemaPair
 
-# ``arcan exec`` as the console script runs it, writing the names of the loaded modules to the
-# file given as the first argument when the process exits.
-EXEC_RECORDING_MODULES = (
-    "import atexit, json, sys\n"
-    "out = sys.argv.pop(1)\n"
-    "atexit.register(lambda: open(out, 'w').write(json.dumps(sorted(sys.modules))))\n"
-    "from arcan_tui.cli import entry\n"
-    "entry()\n"
-)
+# ``arcan exec`` as the console script runs it, writing to the file given as the first argument,
+# when the process exits, the names of the loaded modules and whether ``Event``'s own validator
+# and serializer (one for every payload type) were built.
+EXEC_RECORDING_MODULES = """
+import atexit, json, sys
+out = sys.argv.pop(1)
+
+def record():
+    event = sys.modules["arcan_core.protocol.events"].Event
+    done = {"modules": sorted(sys.modules), "event_built": event.__pydantic_complete__}
+    with open(out, "w") as file:
+        json.dump(done, file)
+
+atexit.register(record)
+from arcan_tui.cli import entry
+entry()
+"""
 
 NOT_FOR_EXEC = (
     # Front-end libraries, and parts of arcan only other commands or features use.
@@ -105,7 +118,9 @@ def test_an_exec_run_loads_only_what_it_uses(tmp_path: Path) -> None:
         )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "The notes say hello."
-    loaded = set(json.loads(record.read_text()))
+    recorded = json.loads(record.read_text())
+    assert recorded["event_built"] is False
+    loaded = set(recorded["modules"])
     # The run did what it was meant to: a request, a tool call, a session log.
     assert {"arcan_core.agent.loop", "arcan_core.tools.builtin.read", "arcan_core.store.log"} <= (
         loaded
@@ -239,3 +254,77 @@ def test_a_tool_supplying_a_broken_schema_still_fails_at_registration() -> None:
 
     with pytest.raises(ToolError, match="not valid JSON Schema"):
         ToolRegistry([Broken])
+
+
+@given(event=events_strategy())
+def test_an_envelope_written_from_its_payload_is_the_models_json(event: Event) -> None:
+    # What the log and ``--json`` write must stay byte for byte what pydantic writes.
+    assert event.to_json() == event.model_dump_json()
+    unvalidated = Event.model_construct(**dict(event))
+    assert unvalidated.to_json() == event.model_dump_json()
+    assert Event.model_validate_json(unvalidated.to_json()) == event
+
+
+def test_a_lone_surrogate_fails_like_the_model_and_the_log_still_writes_the_line() -> None:
+    from pydantic_core import PydanticSerializationError  # noqa: PLC0415
+
+    from arcan_core.store.log import _json_line  # noqa: PLC0415
+
+    event = Event.model_construct(
+        session_id="s", seq=0, ts=datetime.now(UTC), msg=WarningEvent(message="bad \udcff byte")
+    )
+    with pytest.raises(PydanticSerializationError):
+        event.to_json()
+    assert json.loads(_json_line(event))["msg"]["message"].startswith("bad ")
+
+
+def test_the_bus_refuses_a_clock_without_a_time_zone_and_a_negative_start() -> None:
+    from arcan_core.agent.bus import EventBus  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="sequence"):
+        EventBus("s", next_seq=-1)
+    bus = EventBus("s", clock=lambda: datetime(2026, 1, 1))  # noqa: DTZ001 - the point
+    with pytest.raises(ValueError, match="timezone"):
+        bus.publish(WarningEvent(message="x"))
+
+
+def test_a_new_log_and_its_first_records_are_made_durable_by_one_fsync(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from arcan_core.protocol.events import TurnStarted  # noqa: PLC0415
+    from arcan_core.protocol.records import SessionHeader  # noqa: PLC0415
+    from arcan_core.store import ProjectPaths, SessionWriter, load_session  # noqa: PLC0415
+
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def counting(fd: int) -> None:
+        synced.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counting)
+    created = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    header = SessionHeader(
+        session_id="20261125T090000-abcdef",
+        arcan_version="0.1.0",
+        created=created,
+        cwd=str(tmp_path),
+        provider="anthropic",
+        model="m",
+    )
+    first = Event(
+        session_id=header.session_id,
+        seq=0,
+        ts=created,
+        msg=TurnStarted(turn_id="t1", prompt="fix the tests"),
+    )
+    paths = ProjectPaths(tmp_path)
+    writer = SessionWriter.create(paths, header, records=[first])
+    # The log and its directory: the first record did not cost a sync of its own.
+    assert len(synced) == 2
+    writer.close()
+    loaded = load_session(writer.path)
+    assert loaded.header == header
+    assert loaded.events == [first]
+    meta = json.loads(paths.session_meta(header.session_id).read_text())
+    assert (meta["turns"], meta["title"]) == (1, "fix the tests")

@@ -50,6 +50,13 @@ def is_logged(msg: EventMsg) -> bool:
     return not isinstance(msg, DELTA_TYPES) and not isinstance(msg, NOTICE_TYPES)
 
 
+def _first_seq(seq: int) -> int:
+    # Envelopes are built unvalidated (see ``EventBus.publish``): the numbering must start valid.
+    if seq < 0:
+        raise ValueError(f"event sequence numbers start at 0, not {seq}")
+    return seq
+
+
 class Subscription:
     """One subscriber's view of the bus: an async iterator of envelopes.
 
@@ -120,7 +127,7 @@ class EventBus:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.session_id = session_id
-        self._seq = next_seq
+        self._seq = _first_seq(next_seq)
         self._subscriptions: list[Subscription] = []
         self._sinks: list[Callable[[Event], None]] = []
         # Records only: deltas are re-stated by the records that end them, so replay skips them.
@@ -142,7 +149,7 @@ class EventBus:
     def rebind(self, session_id: str, *, next_seq: int, history: Iterable[Event]) -> None:
         """Go on as session ``session_id`` (a fork): later events carry its id and numbering."""
         self.session_id = session_id
-        self._seq = next_seq
+        self._seq = _first_seq(next_seq)
         self._history = [e for e in history if not is_delta(e.msg)]
 
     def add_sink(self, sink: Callable[[Event], None]) -> None:
@@ -150,11 +157,23 @@ class EventBus:
         self._sinks.append(sink)
 
     def publish(self, msg: EventMsg, *, parent_call_id: str | None = None) -> Event:
-        """Stamp ``msg`` and deliver it to every sink and subscriber; never blocks."""
-        event = Event(
+        """Stamp ``msg`` and deliver it to every sink and subscriber; never blocks.
+
+        Raises:
+            ValueError: the clock gave a time without a time zone (the log could not be read).
+        """
+        ts = self._clock()
+        if ts.tzinfo is None:
+            raise ValueError("the event clock must give timezone-aware times")
+        # Not validated: every field is the bus's own and already of its type (``msg`` is a
+        # validated payload, ``seq`` counts up from a start checked non-negative, ``ts`` is
+        # checked above). Validating would build ``Event``'s validator, which holds one for
+        # every payload type; the log writes ``Event.to_json`` for the same reason, and every
+        # reader validates what it loads.
+        event = Event.model_construct(
             session_id=self.session_id,
             seq=self._seq,
-            ts=self._clock(),
+            ts=ts,
             parent_call_id=parent_call_id,
             msg=msg,
         )

@@ -287,7 +287,7 @@ class _Opened:
     next_seq: int = 0
     open_turn: str | None = None
     forked_from: str | None = None
-    create_log: Callable[[], SessionWriter] | None = None
+    create_log: Callable[[Sequence[Event]], SessionWriter] | None = None
     """For a new session: creates its log on the first record that matters (see ``_LogSink``)."""
     harness_was_on: bool = False
     """The log left the harness on (a resumed session starts with it off)."""
@@ -327,7 +327,7 @@ def _open_session(options: CoreOptions, workspace: Path) -> _Opened:
             state,
             provider,
             model,
-            create_log=lambda: SessionWriter.create(paths, header),
+            create_log=lambda records: SessionWriter.create(paths, header, records=records),
         )
     forked_from = None
     if options.fork:
@@ -400,7 +400,7 @@ class _LogSink:
         self,
         writer: SessionWriter | None,
         *,
-        create: Callable[[], SessionWriter] | None = None,
+        create: Callable[[Sequence[Event]], SessionWriter] | None = None,
         on_saved: Callable[[str], None] | None = None,
     ) -> None:
         self.writer = writer
@@ -421,12 +421,12 @@ class _LogSink:
             if not isinstance(msg, _OPENS_LOG):
                 self._hold(event)
                 return
-            writer = self._create()
-            self.writer, self._create = writer, None
+            # The held records and this one go out with the header, under one fsync.
             held, self._held = self._held, []
-            for earlier in held:
-                writer.append(earlier)
-        writer.append(event)  # fsyncs at turn boundaries (SYNC_EVENTS)
+            writer = self._create([*held, event])
+            self.writer, self._create = writer, None
+        else:
+            writer.append(event)  # fsyncs at turn boundaries (SYNC_EVENTS)
         if isinstance(msg, TurnFinished) and event.parent_call_id is None and self.on_saved:
             self.on_saved(str(writer.path))
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic_core import to_json
 
 from arcan_core.protocol.messages import Message, StopReason, Usage
 from arcan_core.protocol.operations import ApprovalMode, ApprovalScope, ReasoningEffort
@@ -376,3 +377,22 @@ class Event(BaseModel):
     ts: AwareDatetime
     parent_call_id: str | None = None
     msg: EventMsg
+
+    def to_json(self) -> str:
+        """Return exactly ``model_dump_json()``, built with the payload's own serializer.
+
+        ``Event``'s serializer holds one for every payload type of the union, and pydantic builds
+        all of them the first time it is needed: a few milliseconds of every ``arcan exec`` for
+        types the run never sends. The payload's serializer exists already (building the payload
+        validated it), and ``pydantic_core.to_json`` writes the envelope's scalars as the model
+        would; a property test holds the two outputs equal.
+
+        Raises:
+            PydanticSerializationError: a string holds a lone surrogate (as ``model_dump_json``).
+        """
+        parent = "null" if self.parent_call_id is None else to_json(self.parent_call_id).decode()
+        return (
+            f'{{"v":{self.v},"session_id":{to_json(self.session_id).decode()},'
+            f'"seq":{self.seq},"ts":{to_json(self.ts).decode()},"parent_call_id":{parent},'
+            f'"msg":{self.msg.model_dump_json()}}}'
+        )

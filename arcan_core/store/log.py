@@ -44,7 +44,7 @@ from arcan_core.store.summary import write_meta
 from arcan_core.store.tracker import SummaryTracker
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from types import TracebackType
 
     from arcan_core.protocol.records import SessionHeader
@@ -79,7 +79,7 @@ def _check_id(session_id: str) -> None:
 def _json_line(event: Event) -> str:
     """Serialize ``event``; text with lone surrogates (undecodable bytes) is still written."""
     try:
-        return event.model_dump_json()
+        return event.to_json()
     except PydanticSerializationError:
         # Strict UTF-8 refuses lone surrogates (from surrogateescape-decoded output). The log
         # must not refuse an event for that: each such character is written as "?".
@@ -145,6 +145,7 @@ class SessionWriter:
         header: SessionHeader,
         *,
         redactor: Callable[[str], str] | None = None,
+        records: Sequence[Event] = (),
     ) -> Self:
         """Create ``.arcan/`` if needed and start a new log with ``header``, durably.
 
@@ -152,6 +153,9 @@ class SessionWriter:
             paths: the project's store.
             header: the first line; its ``session_id`` names the file.
             redactor: the scrubber for every line (default: ``Redactor()`` of this process).
+            records: the first events, written after the header and made durable with it by
+                the same fsync (a session's log is created on its first turn, whose start
+                would otherwise be a second fsync right after the first).
 
         Raises:
             StoreError: the log exists already, the id is unsafe, or the disk refused.
@@ -184,6 +188,8 @@ class SessionWriter:
             loaded=None,
         )
         writer._write((redact(header.model_dump_json()) + "\n").encode())
+        for record in records:
+            writer._append_line(record)
         writer.sync()
         _fsync_dir(paths.sessions_dir)  # the new file's name must survive a power cut too
         return writer
@@ -266,10 +272,13 @@ class SessionWriter:
         Raises:
             StoreError: the log is closed or the disk refused the write.
         """
-        self._write(self._redact(_json_line(event)).encode("utf-8", "replace") + b"\n")
-        self._tracker.observe(event)
+        self._append_line(event)
         if type(event.msg) in SYNC_EVENTS:
             self.sync()
+
+    def _append_line(self, event: Event) -> None:
+        self._write(self._redact(_json_line(event)).encode("utf-8", "replace") + b"\n")
+        self._tracker.observe(event)
 
     def set_title(self, title: str) -> None:
         """Give the session a title for listings (kept in the sidecar)."""
