@@ -66,6 +66,7 @@ DEFERRED = (
     "arcan_tui.widgets.approval",
     "arcan_tui.widgets.sensors",
     "arcan_tui.bridge",
+    "arcan_tui.transcript_data",
     "textual.widgets._markdown",
     "markdown_it",
     "pygments",

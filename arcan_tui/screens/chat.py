@@ -27,7 +27,6 @@ from arcan_tui.completion import PathCompleter
 from arcan_tui.history import PromptHistory
 from arcan_tui.path_index import IMAGE_SUFFIXES, scan_project
 from arcan_tui.slash import BUILTIN_COMMANDS, SlashCompleter, load_custom_commands, parse_slash
-from arcan_tui.transcript_data import NoticeItem, ToolItem, to_markdown
 from arcan_tui.widgets.prompt import CompletionMenu, PromptInput
 from arcan_tui.widgets.status import StatusBar, StatusState
 from arcan_tui.worker_errors import ReportsWorkerErrors
@@ -307,6 +306,8 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
 
     async def _run_shell(self, command: str) -> None:
         """Run ``command`` (no shell: split like a shell would), show it, keep it for the model."""
+        from arcan_tui.transcript_data import ToolItem  # noqa: PLC0415 - not in the first frame
+
         item = ToolItem(call_id=f"user-shell-{id(command)}", name="!", input={"command": command})
         item.status = "running"
         item.live = True
@@ -346,6 +347,8 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
 
     def say(self, text: str, level: Literal["info", "warning", "error"] = "info") -> None:
         """Show a notice in the transcript."""
+        from arcan_tui.transcript_data import NoticeItem  # noqa: PLC0415 - not in the first frame
+
         self.add_item(NoticeItem(text=text, level=level))
 
     def show_help(self) -> None:
@@ -419,6 +422,8 @@ class ChatScreen(ReportsWorkerErrors, Screen[None]):
 
     def export_markdown(self, path: str | None) -> None:
         """Write the whole transcript (not only what is mounted) as Markdown."""
+        from arcan_tui.transcript_data import to_markdown  # noqa: PLC0415 - not in the first frame
+
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         target = Path(path) if path else Path(f"arcan-session-{stamp}.md")
         if not target.is_absolute():
