@@ -2,6 +2,12 @@
 
 Run with ``.venv/bin/python -m pytest benches/bench_providers.py --benchmark-enable -s``.
 Targets (issue 4): at least 20 MB/s, under 20 us per delta, median added latency under 1 ms.
+
+The transport benchmarks stream from the loopback server over each HTTP transport (arcan's
+asyncio + h11 one and httpx's own) and report the client thread's CPU time (user + system, from
+``time.thread_time``), which a shared machine disturbs far less than wall time: per delta for a
+reply paced at 200 deltas/s (each delta its own wake-up, as from a real model) and per delta and
+MB/s for one sent as fast as the socket takes it.
 """
 
 from __future__ import annotations
@@ -9,9 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from arcan_core.protocol.messages import Message, TextBlock
@@ -21,6 +31,7 @@ from arcan_core.providers.http import ErrorContext
 from arcan_core.providers.openai_chat import ChatStreamMapper
 from arcan_core.providers.openai_responses import ResponsesStreamMapper
 from arcan_core.providers.sse import SSEDecoder
+from arcan_core.providers.transport import AsyncioTransport
 from tests.loopback import Reply, ToolCall, render
 
 if TYPE_CHECKING:
@@ -170,3 +181,96 @@ def test_added_latency_over_loopback(benchmark: Any) -> None:
         f"\nloopback latency over {len(ordered)} deltas: median {median:.3f} ms, p95 {p95:.3f} ms"
     )
     assert len(ordered) == 400
+
+
+TRANSPORTS: dict[str, Callable[[], httpx.AsyncBaseTransport]] = {
+    "asyncio": AsyncioTransport,
+    "httpx": httpx.AsyncHTTPTransport,
+}
+TRANSPORT_REPLIES: dict[str, Reply] = {
+    "paced": Reply(text="abcd" * 400, chunk_chars=4, frame_delay_s=1 / 200),
+    "flood": Reply(text=_WORDS, chunk_chars=24),
+}
+_REQUEST = ProviderRequest(
+    model="claude-sonnet-4-5",
+    system="",
+    messages=(Message(role="user", content=(TextBlock(text="go"),)),),
+)
+_ROUNDS = 5
+# The server runs in its own process: in a thread of this one it would compete for the GIL and
+# bill the client thread for the waits.
+_SERVE = """
+import sys
+from benches.bench_providers import TRANSPORT_REPLIES
+from tests.loopback import ThreadedLoopback
+with ThreadedLoopback() as server:
+    server.enqueue(*[TRANSPORT_REPLIES[sys.argv[1]]] * int(sys.argv[2]))
+    print(server.anthropic_base_url, flush=True)
+    sys.stdin.read()
+"""
+
+
+async def stream_cpu(base_url: str, transport: httpx.AsyncBaseTransport) -> tuple[float, int, int]:
+    """Stream one reply; return the client thread's CPU seconds, the deltas and the bytes."""
+    settings = ProviderSettings(name="anthropic", base_url=base_url, api_key="k")
+    provider = AnthropicProvider(settings, transport=transport)
+    deltas = size = 0
+    started = time.thread_time()
+    try:
+        async for event in provider.stream(_REQUEST):
+            if isinstance(event, TextChunk):
+                deltas += 1
+                size += len(event.text)
+    finally:
+        cpu = time.thread_time() - started
+        await provider.aclose()
+    return cpu, deltas, size
+
+
+def _transport_rounds(benchmark: Any, transport: str, reply: str) -> list[tuple[float, int, int]]:
+    """Stream ``reply`` over ``transport`` a warm-up round and ``_ROUNDS`` measured ones."""
+    results: list[tuple[float, int, int]] = []
+    server = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, reply, str(_ROUNDS + 1)],
+        cwd=Path(__file__).resolve().parents[1],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert server.stdin is not None
+    assert server.stdout is not None
+    try:
+        url = server.stdout.readline().strip()
+
+        def one() -> None:
+            results.append(asyncio.run(stream_cpu(url, TRANSPORTS[transport]())))
+
+        benchmark.pedantic(one, rounds=_ROUNDS, iterations=1, warmup_rounds=1)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=30)
+    return results[1:]
+
+
+@pytest.mark.parametrize("transport", sorted(TRANSPORTS))
+def test_transport_cpu_per_paced_delta(benchmark: Any, transport: str) -> None:
+    rounds = _transport_rounds(benchmark, transport, "paced")
+    per_delta_us = statistics.median(cpu / deltas * 1e6 for cpu, deltas, _ in rounds)
+    benchmark.extra_info.update({"cpu_us/delta": round(per_delta_us, 1)})
+    print(f"\n{transport}: paced at 200/s, {per_delta_us:.1f} us CPU per delta (client thread)")
+    assert all(deltas == 400 for _, deltas, _ in rounds)
+
+
+@pytest.mark.parametrize("transport", sorted(TRANSPORTS))
+def test_transport_cpu_flat_out(benchmark: Any, transport: str) -> None:
+    rounds = _transport_rounds(benchmark, transport, "flood")
+    cpu = statistics.median(cpu for cpu, _, _ in rounds)
+    deltas, size = rounds[0][1], rounds[0][2]
+    benchmark.extra_info.update(
+        {"cpu_us/delta": round(cpu / deltas * 1e6, 2), "MB/s_cpu": round(size / cpu / 1e6, 1)}
+    )
+    print(
+        f"\n{transport}: flat out, {deltas} deltas: {cpu / deltas * 1e6:.2f} us CPU per delta, "
+        f"{size / cpu / 1e6:.1f} MB of text per CPU second"
+    )
+    assert deltas > 10_000
