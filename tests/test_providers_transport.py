@@ -479,6 +479,24 @@ async def test_a_slow_stream_within_the_read_timeout_is_not_cut() -> None:
     assert response.content == b"...."
 
 
+async def test_a_peer_that_stops_reading_is_a_write_timeout() -> None:
+    stalled = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await stalled.wait()  # never reads the request: the socket buffers fill up
+
+    async with RawServer(handler) as server, client(write=0.05) as http:
+        with pytest.raises(httpx.WriteTimeout):
+            await http.post(server.url(), content=b"x" * 32_000_000)
+        stalled.set()
+
+
+async def test_a_scheme_it_does_not_speak_goes_to_httpx() -> None:
+    async with client() as http:
+        with pytest.raises(httpx.UnsupportedProtocol):
+            await http.get("ftp://127.0.0.1/file")
+
+
 async def test_a_refused_connection_is_a_connect_error() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

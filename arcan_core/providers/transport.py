@@ -37,7 +37,7 @@ import select
 import urllib.request
 from abc import ABC, abstractmethod
 from collections import deque
-from typing import TYPE_CHECKING, Final, TypeAlias
+from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
 import h11
 import httpx
@@ -91,8 +91,7 @@ class _Socket(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the transport (asyncio calls this once, before any data)."""
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 - a stream socket's transport
-        self.transport = transport
+        self.transport = cast("asyncio.Transport", transport)  # a stream socket's transport
 
     def data_received(self, data: bytes) -> None:
         """Buffer ``data`` and wake the reader."""
@@ -616,8 +615,10 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
                     conn.receive_data(data)
                 elif type(event) is h11.Response:
                     return event
-                elif type(event) is not h11.InformationalResponse:  # 100 Continue is skipped
+                elif type(event) is h11.ConnectionClosed:
                     raise httpx.RemoteProtocolError("the server closed without answering")
+                elif type(event) is not h11.InformationalResponse:  # 100 Continue is skipped
+                    raise httpx.RemoteProtocolError(f"unexpected {event!r} instead of a response")
         except h11.LocalProtocolError as error:
             raise httpx.LocalProtocolError(str(error)) from error
         except h11.RemoteProtocolError as error:
