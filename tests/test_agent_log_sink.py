@@ -5,9 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from arcan_core.agent.session import _LogSink
 from arcan_core.protocol.events import Event, EventMsg, ModeChanged, SensorReading, TurnStarted
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 
 @dataclass
@@ -34,8 +38,10 @@ def test_an_idle_session_holds_only_the_latest_reading_of_each_sensor() -> None:
     writer = RecordingWriter()
     created: list[RecordingWriter] = []
 
-    def create() -> RecordingWriter:
+    def create(records: Sequence[Event]) -> RecordingWriter:
+        # A new log is written with its first records (see ``SessionWriter.create``).
         created.append(writer)
+        writer.events.extend(records)
         return writer
 
     sink = _LogSink(None, create=create)  # type: ignore[arg-type]

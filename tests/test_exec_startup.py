@@ -74,6 +74,14 @@ NOT_FOR_EXEC = (
     "arcan_tui.commands.acp_cmd",
     "arcan_tui.commands.shell_cmd",
     "arcan_tui.commands.harness_cmd",
+    # The built-in tools it does not call (the model only reads).
+    "arcan_core.tools.builtin.search",
+    "arcan_core.tools.builtin.write",
+    "arcan_core.tools.builtin.edit",
+    "arcan_core.tools.builtin.patch",
+    "arcan_core.tools.builtin.bash",
+    "arcan_core.tools.builtin.todo",
+    "arcan_core.tools.builtin.web_fetch",
     # Loaded on first use by what needs them: invalid tool calls, path rules and searches,
     # saved permissions, TOML files, diffs of edits, HTML pages.
     "jsonschema",
@@ -131,6 +139,69 @@ def test_an_exec_run_loads_only_what_it_uses(tmp_path: Path) -> None:
 def _within(module: str, packages: tuple[str, ...]) -> bool:
     """Whether ``module`` is one of ``packages`` or inside one of them."""
     return any(module == package or module.startswith(package + ".") for package in packages)
+
+
+LAZY_REGISTRY = """
+import json, sys
+from arcan_core.tools.registry import default_registry
+registry = default_registry()
+registry.specs("ask")
+before = sorted(m for m in sys.modules if m.startswith("arcan_core.tools.builtin."))
+registry.validator("read").parse(json.dumps({"path": "notes.txt"}))
+after = sorted(m for m in sys.modules if m.startswith("arcan_core.tools.builtin."))
+print(json.dumps([before, after]))
+"""
+
+
+def test_the_default_registry_loads_a_tool_module_on_its_first_call() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", LAZY_REGISTRY],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    before, after = json.loads(done.stdout)
+    assert before == ["arcan_core.tools.builtin.lazy"]
+    # ``read`` and its file helpers; no other tool's module.
+    assert after == [
+        "arcan_core.tools.builtin._files",
+        "arcan_core.tools.builtin.lazy",
+        "arcan_core.tools.builtin.read",
+    ]
+
+
+def test_the_lazy_builtins_are_the_builtins() -> None:
+    lazy, eager = default_registry(), ToolRegistry(BUILTIN_TOOLS)
+    assert lazy.names() == eager.names()
+    for mode in ("plan", "ask", "auto-edit", "full-auto"):
+        assert lazy.specs(mode) == eager.specs(mode)
+    for name in eager.names():
+        stand_in, real = lazy.get(name), eager.get(name)
+        assert stand_in is not None
+        assert real is not None
+        described = (stand_in.read_only, stand_in.category, stand_in.rule_name)
+        assert described == (real.read_only, real.category, real.rule_name)
+        assert stand_in.input_model is real.input_model
+
+
+async def test_a_lazy_builtin_runs_as_the_real_tool(tmp_path: Path) -> None:
+    from arcan_core.tools.base import ToolContext  # noqa: PLC0415
+
+    (tmp_path / "notes.txt").write_text("hello\n")
+    registry = default_registry()
+    tool = registry.get("read")
+    assert tool is not None
+    _, args = registry.validator("read").parse(json.dumps({"path": "notes.txt"}))
+    ctx = ToolContext(workspace=tmp_path, call_id="c1", emit=lambda msg: None)
+    assert tool.touched_paths(args, ctx) == (tmp_path / "notes.txt",)
+    assert tool.summary(args, ctx) == "read notes.txt"
+    result = await tool.run(args, ctx)
+    assert "hello" in result.content
+    # Attributes of a particular tool class are the real instance's.
+    grep = registry.get("grep")
+    assert grep is not None
+    assert grep.rg == BUILTIN_TOOLS[2]().rg  # type: ignore[attr-defined]
 
 
 VALID_CALL_ONLY = """

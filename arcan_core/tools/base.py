@@ -26,6 +26,7 @@ from arcan_core.tools.state import SessionState
 if TYPE_CHECKING:
     from arcan_core.protocol.operations import AnswerApproval
     from arcan_core.tools.sandbox import Sandbox  # noqa: TC004 - only in a string annotation
+    from arcan_core.tools.schema import SchemaPair
 
 __all__ = [
     "ApprovalAsker",
@@ -149,14 +150,19 @@ class Tool(ABC, Generic[InputT]):
     """The family name permission rules may use for this tool too (``edit`` covers ``write``)."""
 
     @classmethod
+    def schema_pair(cls) -> SchemaPair:
+        """Return both schemas derived from ``input_model`` (precomputed for arcan's own)."""
+        return schemas_of(cls.input_model)
+
+    @classmethod
     def input_schema(cls) -> dict[str, Any]:
         """Return the JSON Schema of the input object, as the model sees it (strict-mode safe)."""
-        return schemas_of(cls.input_model).model_facing
+        return cls.schema_pair().model_facing
 
     @classmethod
     def validation_schema(cls) -> dict[str, Any]:
         """Return the schema calls are validated against (optional properties may be omitted)."""
-        return schemas_of(cls.input_model).validation
+        return cls.schema_pair().validation
 
     @abstractmethod
     async def run(self, args: InputT, ctx: ToolContext) -> ToolResult:

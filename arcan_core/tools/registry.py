@@ -108,7 +108,15 @@ _DERIVED_HOOK = Tool.validation_schema.__func__  # type: ignore[attr-defined]
 
 
 def default_registry() -> ToolRegistry:
-    """Return a registry holding every built-in tool."""
-    from arcan_core.tools.builtin import BUILTIN_TOOLS  # noqa: PLC0415 - avoids an import cycle
+    """Return a registry holding every built-in tool (each module loads on its tool's first use).
+
+    See ``builtin.lazy``; without the precomputed description the classes are imported.
+    """
+    from arcan_core.tools.builtin.lazy import lazy_builtin_tools  # noqa: PLC0415 - import cycle
+
+    lazy = lazy_builtin_tools()
+    if lazy is not None:
+        return ToolRegistry(lazy)
+    from arcan_core.tools.builtin import BUILTIN_TOOLS  # noqa: PLC0415
 
     return ToolRegistry(BUILTIN_TOOLS)

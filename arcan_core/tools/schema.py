@@ -23,7 +23,15 @@ from arcan_core.errors import ToolError
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-__all__ = ["PRECOMPUTED_FILE", "SchemaPair", "build_schemas", "model_key", "schemas_of"]
+__all__ = [
+    "PRECOMPUTED_FILE",
+    "SchemaPair",
+    "build_schemas",
+    "model_key",
+    "precomputed",
+    "schemas_of",
+    "stored_schemas",
+]
 
 PRECOMPUTED_FILE = Path(__file__).parent / "builtin" / "schemas.json"
 """Both schemas of arcan's own tool input models, written by ``python -m
@@ -76,17 +84,43 @@ def model_key(model: type[BaseModel]) -> str:
     return f"{model.__module__}:{model.__qualname__}"
 
 
-_table: dict[str, dict[str, Any]] | None = None
+_document: dict[str, Any] | None = None
+
+
+def precomputed() -> dict[str, Any]:
+    """Return ``PRECOMPUTED_FILE``'s content (``{}`` when it is missing or unreadable).
+
+    Read once per process; callers must not change what they get.
+    """
+    global _document  # noqa: PLW0603 - one lazily read file per process
+    if _document is None:
+        try:
+            loaded = json.loads(PRECOMPUTED_FILE.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            loaded = None
+        # An install without the file still works: every schema is built, every tool imported.
+        _document = loaded if isinstance(loaded, dict) else {}
+    return _document
 
 
 def _known() -> dict[str, dict[str, Any]]:
-    global _table  # noqa: PLW0603 - one lazily read table per process
-    if _table is None:
-        try:
-            _table = json.loads(PRECOMPUTED_FILE.read_text(encoding="utf-8"))["schemas"]
-        except (OSError, ValueError, KeyError):
-            _table = {}  # an install without the file still works: every schema is built
-    return _table
+    document = precomputed()
+    table = document.get("schemas")
+    if not isinstance(table, dict):
+        table = document["schemas"] = {}
+    return table
+
+
+def _copy(stored: dict[str, Any]) -> SchemaPair:
+    # A JSON round trip is the cheapest deep copy: no caller can change the stored schema.
+    fresh = json.loads(json.dumps(stored))
+    return SchemaPair(fresh["model_facing"], fresh["validation"])
+
+
+def stored_schemas(key: str) -> SchemaPair | None:
+    """Return the schemas stored under ``key`` (see ``model_key``), each call its own copy."""
+    stored = _known().get(key)
+    return None if stored is None else _copy(stored)
 
 
 def schemas_of(model: type[BaseModel]) -> SchemaPair:
@@ -104,9 +138,7 @@ def schemas_of(model: type[BaseModel]) -> SchemaPair:
         pair = build_schemas(model)
         stored = {"model_facing": pair.model_facing, "validation": pair.validation}
         table[key] = stored
-    # A JSON round trip is the cheapest deep copy: no caller can change the stored schema.
-    fresh = json.loads(json.dumps(stored))
-    return SchemaPair(fresh["model_facing"], fresh["validation"])
+    return _copy(stored)
 
 
 def _inline(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:

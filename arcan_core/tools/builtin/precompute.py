@@ -1,4 +1,4 @@
-"""Write ``schemas.json``: both schemas of every input model of arcan's own tools.
+"""Write ``schemas.json``: the schemas of arcan's own tools' input models, and the built-ins.
 
 Run ``python -m arcan_core.tools.builtin.precompute`` after changing a tool's input model (or
 ``schema.build_schemas``); ``tests/test_exec_startup.py`` fails until the file is current. The
@@ -40,9 +40,24 @@ def render() -> str:
             "model_facing": pair.model_facing,
             "validation": pair.validation,
         }
+    from arcan_core.tools.builtin import BUILTIN_TOOLS  # noqa: PLC0415
+
     document = {
         "generated_by": "python -m arcan_core.tools.builtin.precompute",
         "schemas": schemas,
+        # What ``lazy.LazyTool`` copies of each built-in, so that the registry needs no module.
+        "tools": [
+            {
+                "name": tool.name,
+                "description": tool.description,
+                "read_only": tool.read_only,
+                "category": tool.category,
+                "rule_name": tool.rule_name,
+                "target": f"{tool.__module__}:{tool.__qualname__}",
+                "schema_key": model_key(tool.input_model),
+            }
+            for tool in BUILTIN_TOOLS
+        ],
     }
     # Key order is kept: the model reads the properties in the order the input model declares.
     return json.dumps(document, indent=1, ensure_ascii=False) + "\n"
