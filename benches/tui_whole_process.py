@@ -273,6 +273,7 @@ async def in_process() -> dict[str, float]:
                     lags.append(time.perf_counter() - before - 0.01)
 
             probe_task = asyncio.create_task(probe())
+            cpu_start = time.process_time()
             core.emit(TurnStarted(turn_id="t1", prompt="go"))
             step = CHARS_PER_TOKEN
             start = time.perf_counter()
@@ -292,6 +293,7 @@ async def in_process() -> dict[str, float]:
             await probe_task
             await asyncio.sleep(1.0)
             settled = time.perf_counter()
+            stream_cpu = time.process_time() - cpu_start
             await pilot.pause()
     # The final frame: the last one composed in the quiet second after the stream ended.
     final = max(frame for frame in frames if frame < settled)
@@ -302,6 +304,7 @@ async def in_process() -> dict[str, float]:
         "loop_lag_p95_ms": lags[int(len(lags) * 0.95)] * 1000,
         "loop_lag_max_ms": lags[-1] * 1000,
         "produce_s": last_chunk - start,
+        "stream_cpu_s": stream_cpu,
     }
 
 

@@ -121,7 +121,7 @@ async def test_enter_sends_prompt_and_turn_events_render(tmp_path: Path) -> None
         assert not assistant.live
         block = app.chat.transcript.block_for(assistant)
         assert isinstance(block, AssistantBlock)
-        assert block._stream is None  # a finished message is not left as a live stream
+        assert block.source == assistant.text  # the whole reply is in the widget, none pending
         assert "working" not in screen_text(app)
 
 

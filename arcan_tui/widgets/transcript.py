@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from arcan_tui.widgets.blocks import Block, build_block
+from arcan_tui.widgets.stream_markdown import QuietResize
 
 if TYPE_CHECKING:
     from textual.events import Click
@@ -50,12 +51,15 @@ class EarlierBanner(Static):
         self.post_message(self.Pressed())
 
 
-class Transcript(VerticalScroll):
+class Transcript(VerticalScroll, QuietResize):
     """The conversation: the newest items mounted, all of them kept as data."""
 
     DEFAULT_CSS = """
     Transcript { height: 1fr; padding: 0 1; scrollbar-size-vertical: 1; layout: stream; }
     """
+
+    BLANK: ClassVar[bool] = True
+    """Only background of its own (no border): Textual skips rendering its cells per frame."""
 
     WINDOW: ClassVar[int] = 60
     """Items mounted at most (live items are never unmounted)."""
@@ -73,6 +77,8 @@ class Transcript(VerticalScroll):
         """Index in ``items`` of the oldest mounted item."""
         self._dirty: set[int] = set()
         self._flush_timer: Timer | None = None
+        self._flush_queued = False
+        """A flush is queued to run next (not waiting for the timer)."""
         self._sync_pending = False
         self._banner = EarlierBanner("")
         self._banner.display = False
@@ -93,11 +99,26 @@ class Transcript(VerticalScroll):
         self._schedule_sync()
 
     def touch(self, item: Item) -> None:
-        """Note that ``item`` changed; its block re-renders at the next flush."""
+        """Note that ``item`` changed; its block re-renders at the next flush.
+
+        A live item waits for the flush timer, so a stream costs a render per interval, not per
+        token. A finished item flushes at once: the last words of a reply are on screen as soon
+        as the reply ends, not up to an interval later.
+        """
         item.touch()
         self._dirty.add(id(item))
-        if self._flush_timer is None:
+        if not item.live:
+            self._flush_soon()
+        elif self._flush_timer is None and not self._flush_queued:
             self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
+
+    def _flush_soon(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if not self._flush_queued:
+            self._flush_queued = True
+            self.call_later(self._flush)
 
     def clear_items(self) -> None:
         """Forget every item and unmount every block (``/clear``)."""
@@ -202,6 +223,7 @@ class Transcript(VerticalScroll):
 
     async def _flush(self) -> None:
         self._flush_timer = None
+        self._flush_queued = False
         dirty, self._dirty = self._dirty, set()
         for key in dirty:
             block = _as_block(self._blocks.get(key))

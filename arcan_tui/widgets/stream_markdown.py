@@ -1,0 +1,254 @@
+"""Markdown for streamed replies: Textual's ``Markdown`` with blocks that cost less per frame.
+
+While a reply streams, each flush grows it and Textual lays out and repaints the transcript. That
+work grows with the number of mounted widgets and with the number of layout passes, so:
+
+- a list whose items are each a single paragraph (what models write nearly always) is one widget
+  that draws its bullets with a hanging indent; Textual's own list mounts four widgets per item
+  (a row, the bullet, a column, the paragraph). Any other list keeps Textual's widgets;
+- a list that is still growing at the end of the stream is updated in place, where Textual removes
+  it and mounts it again on every append;
+- every block skips the second layout pass Textual schedules right after it resized a widget (see
+  ``QuietResize``);
+- one Markdown parser serves every append, instead of one built per append.
+
+The output is the same cells as Textual's ``Markdown`` (a test compares them).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from markdown_it import MarkdownIt
+from textual.content import Content
+from textual.visual import Visual
+from textual.widget import Widget
+from textual.widgets import Markdown
+from textual.widgets._markdown import (
+    MarkdownBlock,
+    MarkdownBulletList,
+    MarkdownListItem,
+    MarkdownOrderedList,
+    MarkdownOrderedListItem,
+    MarkdownParagraph,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from textual.app import ComposeResult
+    from textual.css.styles import RulesMap
+    from textual.geometry import Size
+    from textual.strip import Strip
+    from textual.style import Style
+    from textual.visual import RenderOptions
+
+__all__ = [
+    "STREAM_BLOCKS",
+    "FlatBulletList",
+    "FlatOrderedList",
+    "HangingList",
+    "QuietResize",
+    "shared_parser",
+]
+
+
+class QuietResize(Widget):
+    """Skip the layout pass Textual schedules after the compositor resized this widget.
+
+    When a layout changes a widget's size, Textual stores the new virtual size through a reactive
+    that refreshes the layout again, so every growing frame of a stream cost a second layout and a
+    full repaint of the transcript on the next tick. For these widgets the virtual size is an
+    output of the layout that just ran, so that pass changes nothing. A change that does need
+    one (a scrollbar appearing, new content) refreshes the layout through its own path.
+    """
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        del layout
+        return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+
+@lru_cache(maxsize=1)
+def shared_parser() -> MarkdownIt:
+    """Return the one parser every streamed reply uses (building one costs more than a parse)."""
+    return MarkdownIt("gfm-like")
+
+
+class HangingList(Visual):
+    """List items drawn as ``symbol`` + body, with wrapped lines indented under the body."""
+
+    def __init__(self, items: Sequence[tuple[Content, Content]]) -> None:
+        self.items = tuple(items)
+        self._cache: tuple[int, Content] | None = None
+
+    def _layout(self, width: int) -> Content:
+        cached = self._cache
+        if cached is not None and cached[0] == width:
+            return cached[1]
+        lines: list[Content] = []
+        for symbol, body in self.items:
+            indent = symbol.cell_length
+            # The same wrap Textual's paragraph would do in the column beside the bullet.
+            wrapped = body.wrap(max(1, width - indent)) or [Content("")]
+            pad = Content(" " * indent)
+            lines.extend((symbol if n == 0 else pad) + line for n, line in enumerate(wrapped))
+        laid_out = Content("\n").join(lines)
+        self._cache = (width, laid_out)
+        return laid_out
+
+    def render_strips(
+        self, width: int, height: int | None, style: Style, options: RenderOptions
+    ) -> list[Strip]:
+        """Render the items at ``width`` (part of the Visual protocol)."""
+        return self._layout(width).render_strips(width, height, style, options)
+
+    def get_optimal_width(self, rules: RulesMap, container_width: int) -> int:
+        """The widest item unwrapped."""
+        return max(
+            (
+                symbol.cell_length + body.get_optimal_width(rules, container_width)
+                for symbol, body in self.items
+            ),
+            default=0,
+        )
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        """Lines the items take at ``width``."""
+        return self._layout(width).get_height(rules, width)
+
+
+_BULLET = "flat-list--bullet"
+"""Component class of a flat list's bullets and numbers."""
+
+
+def _flat_items(
+    blocks: Sequence[MarkdownBlock], symbols: Sequence[str]
+) -> list[tuple[Content, Content]] | None:
+    """Return (symbol, body) per item, or ``None`` when an item is more than one paragraph."""
+    bodies: list[Content] = []
+    for block in blocks:
+        if not isinstance(block, MarkdownListItem):
+            return None
+        children = block._blocks
+        # Anything but one paragraph (an empty item too, which Textual draws as no line at all)
+        # is left to Textual's widgets.
+        if len(children) != 1 or not isinstance(children[0], MarkdownParagraph):
+            return None
+        bodies.append(children[0]._content)
+    return [
+        (Content.styled(symbol, f".{_BULLET}"), body)
+        for symbol, body in zip(symbols, bodies, strict=True)
+    ]
+
+
+def _bullets(blocks: Sequence[MarkdownBlock]) -> list[str]:
+    return [block.bullet for block in blocks if isinstance(block, MarkdownListItem)]
+
+
+def _numbers(blocks: Sequence[MarkdownBlock]) -> list[str]:
+    # Numbered and right-aligned as Textual's ordered list does.
+    start = 1
+    first = blocks[0] if blocks else None
+    if isinstance(first, MarkdownOrderedListItem) and first.bullet.isdigit():
+        start = int(first.bullet)
+    labels = [f"{number}. " for number in range(start, start + len(blocks))]
+    size = max((len(label) for label in labels), default=0)
+    return [label.rjust(size + 1) for label in labels]
+
+
+# Textual's list class comes first in each class below: Textual takes CSS (rules and type names)
+# from the first base only, and the mixin must sit after it in the MRO anyway.
+
+
+class FlatBulletList(MarkdownBulletList, QuietResize):
+    """A bullet list, drawn by this one widget when its items are single paragraphs."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {_BULLET}
+    # The bullet's colours are those of Textual's ``MarkdownBullet``.
+    DEFAULT_CSS = """
+    FlatBulletList > .flat-list--bullet { color: $text-primary; }
+    FlatBulletList:light > .flat-list--bullet { color: $text-secondary; }
+    """
+
+    flat: bool = False
+    """Whether the list is drawn flat (decided when it is composed)."""
+
+    def compose(self) -> ComposeResult:
+        """Draw the items flat, or fall back to Textual's widgets for a richer list."""
+        items = _flat_items(self._blocks, _bullets(self._blocks))
+        if items is None:
+            yield from super().compose()
+            return
+        self._blocks.clear()
+        self.flat = True
+        self.update(HangingList(items))
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        # The last list of a stream grows on each append: redraw it rather than remount it.
+        if self.flat and isinstance(block, FlatBulletList):
+            items = _flat_items(block._blocks, _bullets(block._blocks))
+            if items is not None:
+                self._copy_context(block)
+                self.update(HangingList(items))
+                return
+        await super()._update_from_block(block)
+
+
+class FlatOrderedList(MarkdownOrderedList, QuietResize):
+    """A numbered list, drawn by this one widget when its items are single paragraphs."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {_BULLET}
+    DEFAULT_CSS = """
+    FlatOrderedList > .flat-list--bullet { color: $text-primary; }
+    FlatOrderedList:light > .flat-list--bullet { color: $text-secondary; }
+    """
+
+    flat: bool = False
+    """Whether the list is drawn flat (decided when it is composed)."""
+
+    def compose(self) -> ComposeResult:
+        """Draw the items flat, or fall back to Textual's widgets for a richer list."""
+        items = _flat_items(self._blocks, _numbers(self._blocks))
+        if items is None:
+            yield from super().compose()
+            return
+        self._blocks.clear()
+        self.flat = True
+        self.update(HangingList(items))
+
+    async def _update_from_block(self, block: MarkdownBlock) -> None:
+        if self.flat and isinstance(block, FlatOrderedList):
+            items = _flat_items(block._blocks, _numbers(block._blocks))
+            if items is not None:
+                self._copy_context(block)
+                self.update(HangingList(items))
+                return
+        await super()._update_from_block(block)
+
+
+def _quiet(block_class: type[MarkdownBlock]) -> type[MarkdownBlock]:
+    """The same block class, skipping the post-resize layout pass (same name, so same CSS)."""
+    quiet = type(block_class.__name__, (block_class, QuietResize), {"__module__": __name__})
+    return cast("type[MarkdownBlock]", quiet)
+
+
+def _stream_blocks() -> Iterator[tuple[str, type[MarkdownBlock]]]:
+    flat: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
+        MarkdownBulletList: FlatBulletList,
+        MarkdownOrderedList: FlatOrderedList,
+    }
+    quiet: dict[type[MarkdownBlock], type[MarkdownBlock]] = {}
+    for name, block_class in Markdown.BLOCKS.items():
+        if block_class in flat:
+            yield name, flat[block_class]
+            continue
+        if block_class not in quiet:
+            quiet[block_class] = _quiet(block_class)
+        yield name, quiet[block_class]
+
+
+STREAM_BLOCKS: dict[str, type[MarkdownBlock]] = dict(_stream_blocks())
+"""Markdown block name -> the block class streamed replies use."""
