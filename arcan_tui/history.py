@@ -10,11 +10,13 @@ Public API:
     ``PromptHistory.for_project(project_dir)`` opens (lazily) the history of a project;
     ``entries`` lists prompts oldest first; ``append(text)`` records one;
     ``navigator()`` returns a ``HistoryNavigator`` for up/down walking with a kept draft.
+
+Nothing is read, hashed or imported for it until it is used: the TUI opens the history and hands
+a navigator to the prompt before its first frame, and the file is read on the first Up.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from typing import TYPE_CHECKING
@@ -39,8 +41,9 @@ def history_dir() -> Path:
 class PromptHistory:
     """The prompts typed in one project, oldest first."""
 
-    def __init__(self, path: Path, *, limit: int = DEFAULT_LIMIT) -> None:
-        self.path = path
+    def __init__(self, path: Path | Callable[[], Path], *, limit: int = DEFAULT_LIMIT) -> None:
+        """Open the history file ``path``, or the one ``path()`` names when first needed."""
+        self._where = path
         self.limit = limit
         self._entries: list[str] | None = None
         self._scrub: Callable[[str], str] | None = None
@@ -48,8 +51,21 @@ class PromptHistory:
     @classmethod
     def for_project(cls, project_dir: Path, *, root: Path | None = None) -> PromptHistory:
         """Open the history of ``project_dir``; ``root`` overrides the storage directory."""
-        key = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
-        return cls((root or history_dir()) / f"{key}.jsonl")
+
+        def locate() -> Path:
+            import hashlib  # noqa: PLC0415 - its OpenSSL start-up is 1-2 ms, kept off start-up
+
+            key = hashlib.sha256(str(project_dir.resolve()).encode()).hexdigest()[:16]
+            return (root or history_dir()) / f"{key}.jsonl"
+
+        return cls(locate)
+
+    @property
+    def path(self) -> Path:
+        """The history file."""
+        if callable(self._where):
+            self._where = self._where()
+        return self._where
 
     @property
     def entries(self) -> tuple[str, ...]:
@@ -112,32 +128,44 @@ class PromptHistory:
             handle.write(json.dumps(text) + "\n")
 
     def navigator(self) -> HistoryNavigator:
-        """Return a fresh up/down walker over the current entries."""
-        return HistoryNavigator(self.entries)
+        """Return a fresh up/down walker over the entries as they are when it is first walked."""
+        return HistoryNavigator(lambda: self.entries)
 
 
 class HistoryNavigator:
     """Walks history with up/down, keeping the unsent draft to come back to."""
 
-    def __init__(self, entries: tuple[str, ...]) -> None:
-        self._entries = entries
-        self._index = len(entries)
+    def __init__(self, entries: tuple[str, ...] | Callable[[], tuple[str, ...]]) -> None:
+        """Walk ``entries``, or what ``entries()`` returns on the first step."""
+        self._source = entries
+        self._loaded: tuple[str, ...] | None = None
+        self._index = 0
         self._draft = ""
+
+    @property
+    def _entries(self) -> tuple[str, ...]:
+        if self._loaded is None:
+            source = self._source
+            self._loaded = source if isinstance(source, tuple) else source()
+            self._index = len(self._loaded)
+        return self._loaded
 
     def older(self, current: str) -> str | None:
         """Return the previous prompt, or ``None`` at the oldest; saves ``current`` as the draft."""
+        entries = self._entries
         if self._index == 0:
             return None
-        if self._index == len(self._entries):
+        if self._index == len(entries):
             self._draft = current
         self._index -= 1
-        return self._entries[self._index]
+        return entries[self._index]
 
     def newer(self) -> str | None:
         """Return the next prompt, the draft after the newest, or ``None`` if already there."""
-        if self._index >= len(self._entries):
+        entries = self._entries
+        if self._index >= len(entries):
             return None
         self._index += 1
-        if self._index == len(self._entries):
+        if self._index == len(entries):
             return self._draft
-        return self._entries[self._index]
+        return entries[self._index]

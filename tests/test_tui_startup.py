@@ -67,6 +67,7 @@ DEFERRED = (
     "arcan_tui.widgets.sensors",
     "arcan_tui.bridge",
     "arcan_tui.transcript_data",
+    "hashlib",
     "textual.widgets._markdown",
     "markdown_it",
     "pygments",
@@ -282,3 +283,15 @@ async def test_items_added_before_the_transcript_is_mounted_appear_once_it_is() 
 def screen_text_of(app: App[None]) -> str:
     """The screen as plain text (``tui_support.screen_text`` for any app)."""
     return screen_text(app)  # type: ignore[arg-type]
+
+
+def test_the_history_is_read_on_the_first_up_not_when_opened(tmp_path: Path) -> None:
+    from arcan_tui.history import PromptHistory  # noqa: PLC0415
+
+    history = PromptHistory.for_project(tmp_path / "project", root=tmp_path / "history")
+    navigator = history.navigator()  # what the chat screen does before its first frame
+    # Written by another arcan in the same project after the prompt was set up.
+    PromptHistory.for_project(tmp_path / "project", root=tmp_path / "history").append("later")
+    assert navigator.older("draft") == "later"
+    assert navigator.newer() == "draft"
+    assert history.path.parent == tmp_path / "history"
