@@ -169,6 +169,29 @@ async def test_keep_alive_reuses_the_connection_for_the_next_request() -> None:
     assert server.connections == 1
 
 
+async def test_concurrent_requests_get_their_own_connections_then_share_the_pool() -> None:
+    both_arrived = asyncio.Barrier(2)
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = True
+        while True:
+            try:
+                await read_request(reader)
+            except asyncio.IncompleteReadError:
+                return
+            if first:  # the first requests answer only once both are in flight
+                await both_arrived.wait()
+                first = False
+            writer.write(fixed(b"ok"))
+            await writer.drain()
+
+    async with RawServer(handler) as server, client() as http:
+        pair = await asyncio.gather(http.get(server.url()), http.get(server.url()))
+        again = await asyncio.gather(http.get(server.url()), http.get(server.url()))
+    assert [response.content for response in (*pair, *again)] == [b"ok"] * 4
+    assert server.connections == 2
+
+
 async def test_a_tool_round_trip_makes_two_requests_on_one_connection() -> None:
     async with LoopbackModelServer() as server:
         server.enqueue(Reply(text="first"), Reply(text="second"))

@@ -66,6 +66,16 @@ _WRITE_BATCH: Final = 64 * 1024
 _DEFAULT_PORTS: Final = {b"http": 80, b"https": 443}
 
 
+def _readable_now(fd: int) -> bool:
+    """Whether ``fd`` has something to read (or its EOF) right now, without waiting."""
+    if hasattr(select, "poll"):  # any descriptor number; select() stops at FD_SETSIZE (1024)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    readable, _, _ = select.select([fd], [], [], 0)  # Windows: no poll()
+    return bool(readable)
+
+
 class _Socket(asyncio.Protocol):
     """One connection's bytes: buffered arrivals, one waiting reader, write flow control."""
 
@@ -152,10 +162,9 @@ class _Socket(asyncio.Protocol):
         if sock is None:
             return False
         try:
-            readable, _, _ = select.select([sock], [], [], 0)
+            return _readable_now(sock.fileno())
         except (OSError, ValueError):
-            return True
-        return bool(readable)
+            return True  # cannot tell: a new connection is the safe choice
 
     async def read(self, limit_s: float | None) -> bytes:
         """Return what arrived since the last read, waiting up to ``limit_s``; ``b""`` at EOF.
