@@ -55,7 +55,9 @@ SCENARIOS: dict[str, list[Reply]] = {
 }
 
 
-def _run_once(url: str, project: Path, env: dict[str, str]) -> tuple[float, float, float, int]:
+def _run_once(
+    url: str, project: Path, env: dict[str, str]
+) -> tuple[float, float, float, int, float, float]:
     argv = [
         *ARCAN,
         "exec",
@@ -77,7 +79,8 @@ def _run_once(url: str, project: Path, env: dict[str, str]) -> tuple[float, floa
     if process.stderr is not None:
         process.stderr.close()
     cpu = usage.ru_utime + usage.ru_stime
-    return wall, cpu, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+    code = os.waitstatus_to_exitcode(status)
+    return wall, cpu, usage.ru_maxrss / 1024, code, usage.ru_utime, usage.ru_stime
 
 
 def main() -> int:
@@ -108,19 +111,25 @@ def main() -> int:
                 print("warm-up: arcan exec failed", file=sys.stderr)
                 return 1
             for name in args.scenario or ["reply", "read", "long"]:
-                walls, cpus, rss = [], [], []
+                walls, cpus, rss, users, systems = [], [], [], [], []
                 for _ in range(args.runs):
                     server.enqueue(*SCENARIOS[name])
-                    wall, cpu, peak, code = _run_once(server.anthropic_base_url, project, env)
+                    wall, cpu, peak, code, user, system = _run_once(
+                        server.anthropic_base_url, project, env
+                    )
                     if code != 0:
                         print(f"{name}: arcan exec exited {code}", file=sys.stderr)
                         return 1
                     walls.append(wall)
                     cpus.append(cpu)
                     rss.append(peak)
+                    users.append(user)
+                    systems.append(system)
+                # The minimum beside the median: on a shared machine other work only ever adds.
                 print(
                     f"{name:6s} wall {statistics.median(walls):.3f} s  "
-                    f"cpu {statistics.median(cpus):.3f} s  "
+                    f"cpu {statistics.median(cpus):.3f} s (min {min(cpus):.3f}; "
+                    f"user {statistics.median(users):.3f}, sys {statistics.median(systems):.3f})  "
                     f"peak RSS {statistics.median(rss):.0f} MiB  (median of {args.runs})"
                 )
     return 0
