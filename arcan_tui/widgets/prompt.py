@@ -141,13 +141,25 @@ class PromptInput(TextArea):
         return True
 
     def _submit_or_accept(self) -> bool:
-        if self._accept_completion():
+        # A word typed out in full (``/help``) is sent, not completed to itself plus a space.
+        if not self._completion_is_typed() and self._accept_completion():
             return True
+        if self.menu.is_open:
+            self.menu.show(None)
         text = self.text
         if text.strip():
             self.post_message(self.Submitted(text))
             self.clear()
         return True
+
+    def _completion_is_typed(self) -> bool:
+        """Whether the highlighted completion is exactly the word before the cursor."""
+        completion = self.menu.completion
+        value = self.menu.chosen()
+        if not self.menu.is_open or completion is None or value is None:
+            return False
+        row, column = self.cursor_location
+        return self.document.get_line(row)[completion.start : column] == value
 
     def _accept_completion(self) -> bool:
         completion = self.menu.completion
