@@ -207,6 +207,18 @@ async def test_a_tool_round_trip_makes_two_requests_on_one_connection() -> None:
     assert [request.connection for request in server.requests] == [1, 1]
 
 
+def test_a_client_used_under_a_new_event_loop_reconnects() -> None:
+    with ThreadedLoopback() as server:
+        server.enqueue(Reply(text="first loop"), Reply(text="second loop"))
+        settings = ProviderSettings(name="anthropic", base_url=server.url, api_key="k")
+        provider = AnthropicProvider(settings)
+        _, first = asyncio.run(run_stream(provider, REQUEST))
+        _, second = asyncio.run(run_stream(provider, REQUEST))  # the first loop is closed
+        asyncio.run(provider.aclose())
+    assert [first.text, second.text] == ["first loop", "second loop"]
+    assert [request.connection for request in server.requests] == [1, 2]
+
+
 async def test_content_length_and_chunked_bodies_arrive_whole() -> None:
     big = bytes(range(256)) * 2000  # larger than a socket read and than the flow-control mark
     async with (

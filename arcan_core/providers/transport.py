@@ -34,6 +34,7 @@ import math
 import os
 import re
 import select
+import socket as socket_module
 import urllib.request
 from abc import ABC, abstractmethod
 from collections import deque
@@ -96,6 +97,11 @@ class _Socket(asyncio.Protocol):
         """When the pending read times out (``inf``: never)."""
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = math.inf
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        """The event loop the connection was opened on (and only works on)."""
+        return self._loop
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -262,11 +268,20 @@ class _Socket(asyncio.Protocol):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self.transport is not None and not self.closed:
-            if abort:
-                self.transport.abort()
+        transport = self.transport
+        if transport is not None and not self.closed:
+            if not self._loop.is_closed():
+                if abort:
+                    transport.abort()
+                else:
+                    transport.close()
             else:
-                self.transport.close()
+                # Its loop has ended, and closing goes through the loop: hang up now, and the
+                # transport's finaliser releases the descriptor when the connection is dropped.
+                sock = transport.get_extra_info("socket")
+                if sock is not None:
+                    with contextlib.suppress(OSError):
+                        sock.shutdown(socket_module.SHUT_RDWR)
         self.closed = True
 
 
@@ -285,11 +300,14 @@ class _Connection:
         self.reused = False
         self.on_close = on_close
 
-    def reusable(self, now: float, expiry: float | None) -> bool:
-        """Whether an idle connection can carry the next request."""
-        if self.socket.closed or self.socket.readable_while_idle:
+    def reusable(self, loop: asyncio.AbstractEventLoop, expiry: float | None) -> bool:
+        """Whether an idle connection can carry the next request on ``loop``."""
+        socket = self.socket
+        # A connection belongs to the loop that opened it (a client reused by a second
+        # ``asyncio.run`` must not touch the first loop's sockets).
+        if socket.closed or socket.loop is not loop or socket.readable_while_idle:
             return False
-        return expiry is None or now - self.idle_since < expiry
+        return expiry is None or loop.time() - self.idle_since < expiry
 
     def close(self, *, abort: bool = False) -> None:
         """Close the socket and give its slot back to the pool (idempotent)."""
@@ -669,11 +687,11 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         idle = self._idle.get(origin)
         if not idle:
             return None
-        now = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
         while idle:
             connection = idle.pop()  # the most recently used is the likeliest still open
             self._idle_count -= 1
-            if connection.reusable(now, self._expiry):
+            if connection.reusable(loop, self._expiry):
                 connection.reused = True
                 return connection
             connection.close()
