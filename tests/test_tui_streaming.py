@@ -137,7 +137,7 @@ async def _cells(
     return rows
 
 
-LISTS = [
+DOCUMENTS = [
     # Items long enough to wrap, with inline styles.
     (
         "Intro:\n\n- a `code` span and **bold** text in an item long enough to wrap onto the next"
@@ -148,12 +148,17 @@ LISTS = [
     # A nested list and a two-paragraph item keep Textual's own widgets.
     "- outer\n  - inner one\n  - inner two\n- next\n\n- loose item\n\n  second paragraph\n",
     "- \n- empty item above\n",
+    # Not lists: a heading, a quote and a fence with a line too long for the width.
+    (
+        "# Title\n\n> quoted\n\n```python\ndef f(x):\n"
+        "    return [x] * 100  # a comment long enough to overflow\n```\n"
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("source", "theme"),
-    [*((source, "textual-dark") for source in LISTS), (LISTS[1], "textual-light")],
+    [*((source, "textual-dark") for source in DOCUMENTS), (DOCUMENTS[1], "textual-light")],
 )
 async def test_reply_blocks_draw_the_same_cells_as_textual_markdown(
     source: str, theme: str
@@ -169,7 +174,7 @@ async def test_reply_blocks_draw_the_same_cells_as_textual_markdown(
 
 
 async def test_only_lists_of_single_paragraph_items_are_flat() -> None:
-    app = _Doc(AssistantBlock(AssistantItem(text=LISTS[2] + "\n1. a\n2. b\n")))
+    app = _Doc(AssistantBlock(AssistantItem(text=DOCUMENTS[2] + "\n1. a\n2. b\n")))
     async with app.run_test(size=(60, 30)) as pilot:
         await _pause(pilot)
         flat = [w for w in app.query("*") if isinstance(w, FlatBulletList | FlatOrderedList)]

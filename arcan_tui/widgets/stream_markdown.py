@@ -18,16 +18,17 @@ The output is the same cells as Textual's ``Markdown`` (a test compares them).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, Self, cast
 
 from markdown_it import MarkdownIt
 from textual.content import Content
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Markdown
+from textual.widgets import Label, Markdown
 from textual.widgets._markdown import (
     MarkdownBlock,
     MarkdownBulletList,
+    MarkdownFence,
     MarkdownListItem,
     MarkdownOrderedList,
     MarkdownOrderedListItem,
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
 
     from textual.app import ComposeResult
     from textual.css.styles import RulesMap
-    from textual.geometry import Size
+    from textual.geometry import Region, Size
     from textual.strip import Strip
     from textual.style import Style
     from textual.visual import RenderOptions
@@ -49,6 +50,7 @@ __all__ = [
     "FlatBulletList",
     "FlatOrderedList",
     "HangingList",
+    "QuietFence",
     "QuietResize",
     "shared_parser",
 ]
@@ -69,6 +71,23 @@ class QuietResize(Widget):
     ) -> bool:
         del layout
         return super()._size_updated(size, virtual_size, container_size, layout=False)
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        """Refresh, unless the widget is not mounted yet (then its mount shows it as it is).
+
+        Blocks get their content before they are mounted. Textual keeps the refresh that asks
+        for and runs it once the widget is idle after its mount: one more layout and repaint, a
+        frame after the one that already showed the block.
+        """
+        if not self.is_mounted and not recompose:
+            return self
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
 
 @lru_cache(maxsize=1)
@@ -229,6 +248,18 @@ class FlatOrderedList(MarkdownOrderedList, QuietResize):
         await super()._update_from_block(block)
 
 
+class _CodeLabel(Label, QuietResize):
+    """The label holding a fence's highlighted code."""
+
+
+class QuietFence(MarkdownFence, QuietResize):
+    """A code fence whose code label also skips the post-resize layout pass."""
+
+    def compose(self) -> ComposeResult:
+        """The highlighted code, as Textual's fence composes it."""
+        yield _CodeLabel(self._highlighted_code, id="code-content", expand=True)
+
+
 def _quiet(block_class: type[MarkdownBlock]) -> type[MarkdownBlock]:
     """The same block class, skipping the post-resize layout pass (same name, so same CSS)."""
     quiet = type(block_class.__name__, (block_class, QuietResize), {"__module__": __name__})
@@ -236,14 +267,15 @@ def _quiet(block_class: type[MarkdownBlock]) -> type[MarkdownBlock]:
 
 
 def _stream_blocks() -> Iterator[tuple[str, type[MarkdownBlock]]]:
-    flat: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
+    replaced: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
         MarkdownBulletList: FlatBulletList,
         MarkdownOrderedList: FlatOrderedList,
+        MarkdownFence: QuietFence,
     }
     quiet: dict[type[MarkdownBlock], type[MarkdownBlock]] = {}
     for name, block_class in Markdown.BLOCKS.items():
-        if block_class in flat:
-            yield name, flat[block_class]
+        if block_class in replaced:
+            yield name, replaced[block_class]
             continue
         if block_class not in quiet:
             quiet[block_class] = _quiet(block_class)
