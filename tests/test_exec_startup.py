@@ -46,8 +46,13 @@ import atexit, json, sys
 out = sys.argv.pop(1)
 
 def record():
+    import gc
     event = sys.modules["arcan_core.protocol.events"].Event
-    done = {"modules": sorted(sys.modules), "event_built": event.__pydantic_complete__}
+    done = {
+        "modules": sorted(sys.modules),
+        "event_built": event.__pydantic_complete__,
+        "collector": [gc.isenabled(), gc.get_freeze_count()],
+    }
     with open(out, "w") as file:
         json.dump(done, file)
 
@@ -128,6 +133,10 @@ def test_an_exec_run_loads_only_what_it_uses(tmp_path: Path) -> None:
     assert done.stdout.strip() == "The notes say hello."
     recorded = json.loads(record.read_text())
     assert recorded["event_built"] is False
+    # Start-up's objects were frozen once the core was open, and the collector ran the task.
+    collecting, frozen = recorded["collector"]
+    assert collecting is True
+    assert frozen > 10_000
     loaded = set(recorded["modules"])
     # The run did what it was meant to: a request, a tool call, a session log.
     assert {"arcan_core.agent.loop", "arcan_core.tools.builtin.read", "arcan_core.store.log"} <= (
@@ -399,3 +408,28 @@ def test_a_new_log_and_its_first_records_are_made_durable_by_one_fsync(
     assert loaded.events == [first]
     meta = json.loads(paths.session_meta(header.session_id).read_text())
     assert (meta["turns"], meta["title"]) == (1, "fix the tests")
+
+
+def test_exec_leaves_a_collector_its_caller_turned_off_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gc  # noqa: PLC0415
+
+    from arcan_tui.cli import main  # noqa: PLC0415
+
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(tmp_path / name))
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps([{"text": "done"}]))
+    project = tmp_path / "project"
+    project.mkdir()
+    frozen = gc.get_freeze_count()
+    gc.disable()
+    try:
+        argv = ["exec", "-C", str(project), "--provider", "scripted", "--script", str(script)]
+        assert main([*argv, "go"]) == 0
+        assert not gc.isenabled()
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.enable()
+    assert capsys.readouterr().out.strip() == "done"
