@@ -4,7 +4,7 @@ Run with ``.venv/bin/python -m pytest benches/bench_providers.py --benchmark-ena
 Targets (issue 4): at least 20 MB/s, under 20 us per delta, median added latency under 1 ms.
 
 The transport benchmarks stream from the loopback server over each HTTP transport (arcan's
-asyncio + h11 one and httpx's own) and report the client thread's CPU time (user + system, from
+asyncio one and httpx's own) and report the client thread's CPU time (user + system, from
 ``time.thread_time``), which a shared machine disturbs far less than wall time: per delta for a
 reply paced at 200 deltas/s (each delta its own wake-up, as from a real model) and per delta and
 MB/s for one sent as fast as the socket takes it.

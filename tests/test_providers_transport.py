@@ -27,6 +27,8 @@ from arcan_core.providers.transport import (
     TRANSPORT_ENV,
     AsyncioTransport,
     _ChunkedFraming,
+    _parse_head,
+    _request_head,
     transport_for,
 )
 from tests.loopback import LoopbackModelServer, Reply, ThreadedLoopback, run_stream, run_until_error
@@ -436,6 +438,153 @@ def test_malformed_chunks_are_protocol_errors(wire: bytes) -> None:
         _ChunkedFraming().feed(wire)
 
 
+# -- the messages, against h11 (the reference HTTP/1.1 implementation) -------------------------
+
+_NAMES = st.from_regex(r"\A[A-Za-z][-A-Za-z0-9]{0,15}\Z")
+_VALUES = st.from_regex(r"\A[!-~]([ !-~]{0,30}[!-~])?\Z")
+
+
+@given(
+    status=st.integers(min_value=200, max_value=599),
+    reason=st.from_regex(r"\A[ !-~]{0,20}\Z"),
+    headers=st.lists(st.tuples(_NAMES, _VALUES), max_size=8),
+    length=st.none() | st.integers(min_value=0, max_value=10**12),
+    version=st.sampled_from(["1.1", "1.0"]),
+)
+def test_response_heads_parse_like_h11(
+    status: int,
+    reason: str,
+    headers: list[tuple[str, str]],
+    length: int | None,
+    version: str,
+) -> None:
+    fields = [
+        (name, value)
+        for name, value in headers
+        if name.lower() not in {"content-length", "transfer-encoding", "connection"}
+    ]
+    if length is not None:
+        fields.append(("Content-Length", str(length)))
+    block = f"HTTP/{version} {status} {reason}".encode() + b"".join(
+        f"\r\n{name}:  {value} ".encode() for name, value in fields
+    )
+    head = _parse_head(block, b"GET")
+    oracle = h11.Connection(h11.CLIENT)
+    oracle.send(h11.Request(method="GET", target="/", headers=[("host", "x")]))
+    oracle.send(h11.EndOfMessage())
+    oracle.receive_data(block + b"\r\n\r\n")
+    expected = oracle.next_event()
+    assert type(expected) is h11.Response
+    assert (head.status, head.reason, head.version) == (
+        expected.status_code,
+        expected.reason,
+        expected.http_version,
+    )
+    assert [(name.lower(), value) for name, value in head.headers] == list(expected.headers)
+    assert head.keep_alive == (version == "1.1")
+
+
+@given(
+    method=st.sampled_from(["GET", "POST", "DELETE"]),
+    path=st.from_regex(r"\A/[a-z0-9/._-]{0,20}\Z"),
+    headers=st.lists(st.tuples(_NAMES, _VALUES), max_size=6),
+    body=st.binary(max_size=200),
+)
+def test_requests_are_written_as_h11_reads_them(
+    method: str, path: str, headers: list[tuple[str, str]], body: bytes
+) -> None:
+    fields = [
+        (name, value)
+        for name, value in headers
+        if name.lower() not in {"host", "content-length", "transfer-encoding", "connection"}
+    ]
+    request = httpx.Request(method, f"http://example.test{path}", headers=fields, content=body)
+    head, length, chunked, close = _request_head(request)
+    assert not chunked
+    assert not close
+    oracle = h11.Connection(h11.SERVER)
+    oracle.receive_data(head + body)
+    event = oracle.next_event()
+    assert type(event) is h11.Request
+    assert (event.method, event.target) == (method.encode(), request.url.raw_path)
+    assert list(event.headers) == [(name.lower(), value) for name, value in request.headers.raw]
+    received = b""
+    while type(part := oracle.next_event()) is h11.Data:
+        received += part.data
+    assert received == body
+    assert (length or 0) == len(body)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [("x-evil", "a\r\nx-injected: 1"), ("x-evil", "a\nb"), ("bad name", "v"), ("x", "a\x00b")],
+)
+def test_a_header_that_would_corrupt_the_request_is_refused(header: tuple[str, str]) -> None:
+    request = httpx.Request("GET", "http://example.test/")
+    request.headers[header[0]] = header[1]
+    with pytest.raises(httpx.LocalProtocolError):
+        _request_head(request)
+
+
+@pytest.mark.parametrize(
+    "block",
+    [
+        b"HTTP/1.1 20 OK",  # two-digit status
+        b"HTTP/2 200 OK",
+        b"ICY 200 OK",
+        b"HTTP/1.1 200 OK\r\nno colon here",
+        b"HTTP/1.1 200 OK\r\nbad name: x",
+        b"HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 6",
+        b"HTTP/1.1 200 OK\r\ncontent-length: -1",
+        b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip",
+    ],
+)
+def test_malformed_response_heads_are_protocol_errors(block: bytes) -> None:
+    with pytest.raises(httpx.RemoteProtocolError):
+        _parse_head(block, b"GET")
+
+
+def test_head_details_folding_keep_alive_and_framing() -> None:
+    folded = _parse_head(b"HTTP/1.1 200 OK\r\nX-Long: one\r\n  two\r\nConnection: Close", b"GET")
+    assert folded.headers == [(b"X-Long", b"one two"), (b"Connection", b"Close")]
+    assert not folded.keep_alive
+    chunked = _parse_head(
+        b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\nTransfer-Encoding: Chunked", b"GET"
+    )
+    assert isinstance(chunked.framing, _ChunkedFraming)  # chunked wins over a length
+    assert (
+        _parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 4, 4", b"GET").framing.feed(b"abcdef")
+        == b"abcd"
+    )
+
+
+async def test_an_interim_100_continue_is_skipped() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n" + fixed(b"final"))
+        await writer.drain()
+
+    async with RawServer(handler) as server, client() as http:
+        response = await http.get(server.url())
+    assert (response.status_code, response.content) == (200, b"final")
+
+
+async def test_http_1_0_answers_are_not_kept_alive() -> None:
+    response = b"HTTP/1.0 200 OK\r\ncontent-length: 3\r\n\r\nold"
+    async with RawServer(answer_each(response)) as server, client() as http:
+        first = await http.get(server.url())
+        second = await http.get(server.url())
+    assert (first.content, second.content, first.http_version) == (b"old", b"old", "HTTP/1.0")
+    assert server.connections == 2
+
+
+async def test_a_request_asking_to_close_is_not_kept_alive() -> None:
+    async with RawServer(answer_each(fixed(b"ok"))) as server, client() as http:
+        await http.get(server.url(), headers={"connection": "close"})
+        await http.get(server.url())
+    assert server.connections == 2
+
+
 # -- failures ----------------------------------------------------------------------------------
 
 
@@ -734,7 +883,7 @@ def test_an_injected_transport_wins(no_proxy_env: pytest.MonkeyPatch) -> None:
 # -- the whole process -------------------------------------------------------------------------
 
 
-def test_arcan_exec_never_imports_httpcore_anyio_or_certifi(tmp_path: Path) -> None:
+def test_arcan_exec_never_imports_httpcore_anyio_h11_or_certifi(tmp_path: Path) -> None:
     project = tmp_path / "project"
     project.mkdir()
     env = {
@@ -782,5 +931,5 @@ def test_arcan_exec_never_imports_httpcore_anyio_or_certifi(tmp_path: Path) -> N
         for line in result.stderr.splitlines()
         if line.startswith("import time:")
     }
-    assert "h11" in imported  # the report is real: the transport's own wire library shows
-    assert not {"httpcore", "anyio", "certifi"} & imported
+    assert "arcan_core.providers.transport" in imported  # the report is real
+    assert not {"httpcore", "anyio", "certifi", "h11"} & imported

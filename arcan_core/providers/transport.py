@@ -1,4 +1,4 @@
-"""The providers' HTTP/1.1 wire: an httpx transport on asyncio protocols and h11.
+"""The providers' HTTP/1.1 wire: an httpx transport on asyncio protocols.
 
 httpx stays the client API (``httpx.AsyncClient``: URLs, headers, JSON bodies, decoding, the
 exception tree), but its default transport goes through httpcore and anyio, which cost about
@@ -10,8 +10,12 @@ SSE decoder:
 - ``_Socket`` is an ``asyncio.Protocol``: ``data_received`` appends to a list and wakes the one
   waiting reader. The read timeout is one lazily re-armed timer per connection (checked against
   the deadline of the current read when it fires), not a timer or context manager per read.
-- ``_Connection`` pairs a socket with an ``h11.Connection``; a response body is an
-  ``httpx.AsyncByteStream`` that yields whatever bytes have arrived, at once.
+- The HTTP/1.1 messages are written and parsed here: ``_request_head`` (validating what it
+  writes: no CR or LF can smuggle a header in), ``_parse_head`` (status line, headers, keep-alive
+  and the body's framing) and the ``_Framing`` decoders (chunked, length, until close). h11, the
+  reference parser the tests compare against, cost ~7 ms to import in every process, and its
+  per-event machinery ~10 us per streamed chunk, for a client that speaks to one kind of server.
+- A response body is an ``httpx.AsyncByteStream`` that yields whatever bytes have arrived, at once.
 - ``AsyncioTransport`` keeps a small per-origin pool of idle connections (a tool round trip makes
   two requests), bounded like httpx's own by ``httpx.Limits``, and retries once on a fresh
   connection when a kept-alive one turns out to be closed before any response byte came back.
@@ -38,9 +42,9 @@ import socket as socket_module
 import urllib.request
 from abc import ABC, abstractmethod
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeAlias, cast
 
-import h11
 import httpx
 
 from arcan_core.errors import ConfigError
@@ -288,14 +292,15 @@ class _Socket(asyncio.Protocol):
 class _Connection:
     """A socket with its HTTP/1.1 state, pooled per origin."""
 
-    __slots__ = ("h11", "idle_since", "on_close", "origin", "reused", "socket")
+    __slots__ = ("idle_since", "keep_alive", "on_close", "origin", "reused", "socket")
 
     def __init__(
         self, origin: _Origin, socket: _Socket, on_close: Callable[[_Connection], None]
     ) -> None:
         self.origin = origin
         self.socket = socket
-        self.h11 = h11.Connection(h11.CLIENT)
+        self.keep_alive = True
+        """Whether both sides allow another request after this one (set from each head)."""
         self.idle_since = 0.0
         self.reused = False
         self.on_close = on_close
@@ -327,10 +332,10 @@ _MAX_LINE: Final = 64 * 1024
 class _Framing(ABC):
     """Decodes one response body as its bytes arrive (the hot path of a streamed reply).
 
-    h11 parses and validates the response head; the body's framing is this module's, because
-    h11's generic event machinery (an event object and a state-machine step per HTTP chunk, plus
-    a second call to learn that it needs more data) was most of the transport's CPU per streamed
-    delta. Each ``feed`` returns the payload bytes in ``data`` at once, joined.
+    This, not h11, frames the body: h11's generic event machinery (an event object and a
+    state-machine step per HTTP chunk, plus a second call to learn that it needs more data) was
+    most of the transport's CPU per streamed delta. Each ``feed`` returns the payload bytes in
+    ``data`` at once, joined.
     """
 
     done = False
@@ -433,23 +438,124 @@ class _ChunkedFraming(_Framing):
 
 
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
+_TOKEN: Final = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
+"""A method or header name (RFC 9110 ``token``)."""
+_TARGET: Final = re.compile(rb"[\x21-\x7e\x80-\xff]+")
+_STATUS_LINE: Final = re.compile(rb"HTTP/(\d\.\d) (\d{3})(?: ([ \t\x21-\x7e\x80-\xff]*))?")
+_HEAD_END: Final = re.compile(rb"\n\r?\n")
+_DIGITS: Final = re.compile(rb"[0-9]{1,19}")
+_MAX_HEAD: Final = 64 * 1024
+"""A response head larger than this is not an API's: fail rather than buffer it."""
 
 
-def _framing_for(method: bytes, head: h11.Response) -> _Framing:
-    """The body framing of a response whose head h11 parsed (and validated) already."""
-    if method == b"HEAD" or head.status_code in _NO_BODY_STATUSES:
-        return _LengthFraming(0)
-    encoding = length = None
-    for name, value in head.headers:
-        if name == b"transfer-encoding":
-            encoding = value.lower()
-        elif name == b"content-length":
-            length = value
-    if encoding is not None:
-        return _ChunkedFraming()  # h11 accepts no transfer-coding but chunked
-    if length is not None:
-        return _LengthFraming(int(length))
-    return _UntilCloseFraming()
+def _bad_value(value: bytes) -> bool:
+    return b"\r" in value or b"\n" in value or b"\x00" in value
+
+
+def _has_token(value: bytes, token: bytes) -> bool:
+    """Whether the comma-separated header ``value`` lists ``token`` (case-insensitive)."""
+    return any(part.strip(b" \t").lower() == token for part in value.split(b","))
+
+
+def _request_head(request: httpx.Request) -> tuple[bytes, int | None, bool, bool]:
+    """Serialize the request line and headers; say how the body is framed.
+
+    Returns:
+        The head, the declared ``Content-Length`` (``None`` when there is none), whether the body
+        is chunked, and whether the request asks to close the connection after it.
+
+    Raises:
+        httpx.LocalProtocolError: a method, target or header that would corrupt the message
+            (a CR or LF in a header value would let it smuggle in headers of its own).
+    """
+    method = request.method.encode("ascii")
+    target = request.url.raw_path
+    if not _TOKEN.fullmatch(method) or not _TARGET.fullmatch(target):
+        raise httpx.LocalProtocolError(f"cannot send the request line {method!r} {target!r}")
+    lines = [b"%s %s HTTP/1.1\r\n" % (method, target)]
+    length: int | None = None
+    chunked = close = False
+    for name, value in request.headers.raw:
+        if not _TOKEN.fullmatch(name) or _bad_value(value):
+            raise httpx.LocalProtocolError(f"cannot send the header {name!r}: {value!r}")
+        lowered = name.lower()
+        if lowered == b"content-length":
+            if not _DIGITS.fullmatch(value):
+                raise httpx.LocalProtocolError(f"bad Content-Length {value!r}")
+            length = int(value)
+        elif lowered == b"transfer-encoding":
+            if value.lower() != b"chunked":
+                raise httpx.LocalProtocolError("only Transfer-Encoding: chunked is supported")
+            chunked = True
+        elif lowered == b"connection":
+            close = close or _has_token(value, b"close")
+        lines.append(b"%s: %s\r\n" % (name, value))
+    lines.append(b"\r\n")
+    return b"".join(lines), (None if chunked else length), chunked, close
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    """A parsed response head."""
+
+    version: bytes
+    status: int
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    """Names as the server spelled them, values without surrounding whitespace."""
+    keep_alive: bool
+    framing: _Framing
+
+
+def _parse_head(block: bytes, method: bytes) -> _Head:
+    """Parse a response head (without its blank line) and decide the body's framing.
+
+    Raises:
+        httpx.RemoteProtocolError: the head is not valid HTTP/1.x.
+    """
+    lines = block.split(b"\n")
+    status_line = lines[0].removesuffix(b"\r")
+    matched = _STATUS_LINE.fullmatch(status_line)
+    if matched is None:
+        raise httpx.RemoteProtocolError(f"bad status line {status_line[:80]!r}")
+    version, status, reason = matched.group(1), int(matched.group(2)), matched.group(3) or b""
+    headers: list[tuple[bytes, bytes]] = []
+    for raw_line in lines[1:]:
+        line = raw_line.removesuffix(b"\r")
+        if line[:1] in (b" ", b"\t") and headers:  # obsolete line folding: a continuation
+            name, value = headers[-1]
+            headers[-1] = (name, (value + b" " + line.strip(b" \t")).strip(b" \t"))
+            continue
+        name, colon, value = line.partition(b":")
+        value = value.strip(b" \t")
+        if not colon or not _TOKEN.fullmatch(name) or _bad_value(value):
+            raise httpx.RemoteProtocolError(f"bad header line {line[:80]!r}")
+        headers.append((name, value))
+    keep_alive = version == b"1.1"
+    lengths: set[bytes] = set()
+    encodings = 0
+    for name, value in headers:
+        lowered = name.lower()
+        if lowered == b"content-length":
+            lengths.update(part.strip(b" \t") for part in value.split(b","))
+        elif lowered == b"transfer-encoding":
+            encodings += 1
+            if value.lower() != b"chunked":
+                raise httpx.RemoteProtocolError("only Transfer-Encoding: chunked is supported")
+        elif lowered == b"connection" and _has_token(value, b"close"):
+            keep_alive = False
+    if len(lengths) > 1 or encodings > 1 or not all(map(_DIGITS.fullmatch, lengths)):
+        raise httpx.RemoteProtocolError("conflicting or malformed body framing headers")
+    framing: _Framing
+    if method == b"HEAD" or status in _NO_BODY_STATUSES or status < 200:
+        framing = _LengthFraming(0)
+    elif encodings:
+        framing = _ChunkedFraming()  # it overrides a Content-Length (RFC 9112, 6.3)
+    elif lengths:
+        framing = _LengthFraming(int(lengths.pop()))
+    else:
+        framing = _UntilCloseFraming()
+    return _Head(version, status, reason, headers, keep_alive, framing)
 
 
 class _ResponseBody(httpx.AsyncByteStream):
@@ -460,11 +566,13 @@ class _ResponseBody(httpx.AsyncByteStream):
         transport: AsyncioTransport,
         connection: _Connection,
         framing: _Framing,
+        start: bytes,
         read_timeout: float | None,
     ) -> None:
         self._transport = transport
         self._connection: _Connection | None = connection
         self._framing = framing
+        self._start = start
         self._read_timeout = read_timeout
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
@@ -475,8 +583,7 @@ class _ResponseBody(httpx.AsyncByteStream):
         feed = framing.feed
         read = connection.socket.read
         timeout = self._read_timeout
-        # What h11 read past the head is the start of the body.
-        data, _ = connection.h11.trailing_data
+        data = self._start  # what arrived with the head is the start of the body
         try:
             while True:
                 if data:
@@ -508,7 +615,7 @@ class _ResponseBody(httpx.AsyncByteStream):
 
 
 class AsyncioTransport(httpx.AsyncBaseTransport):
-    """An HTTP/1.1 ``httpx`` transport on asyncio and h11, with keep-alive (see the module doc).
+    """An HTTP/1.1 ``httpx`` transport on asyncio, with keep-alive (see the module doc).
 
     Args:
         verify: httpx's ``verify``: ``True`` (certifi's bundle, or ``SSL_CERT_FILE`` /
@@ -557,7 +664,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         connection = await self._acquire(origin, request, timeouts, reuse=True)
         try:
-            head = await self._exchange(connection, request, timeouts)
+            exchanged = await self._exchange(connection, request, timeouts)
         except _StaleConnectionError as stale:
             connection.close(abort=True)
             if not isinstance(request.stream, httpx.ByteStream):
@@ -566,17 +673,16 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
                     "the server closed the kept-alive connection"
                 ) from stale.__cause__
             connection = await self._acquire(origin, request, timeouts, reuse=False)
-            head = await self._exchange_or_close(connection, request, timeouts)
+            exchanged = await self._exchange_or_close(connection, request, timeouts)
         except BaseException:
             connection.close(abort=True)
             raise
-        version = head.http_version
-        framing = _framing_for(request.method.encode("ascii"), head)
+        head, start = exchanged
         return httpx.Response(
-            status_code=head.status_code,
-            headers=head.headers.raw_items(),
-            stream=_ResponseBody(self, connection, framing, timeouts.get("read")),
-            extensions={"http_version": b"HTTP/" + version, "reason_phrase": head.reason},
+            status_code=head.status,
+            headers=head.headers,
+            stream=_ResponseBody(self, connection, head.framing, start, timeouts.get("read")),
+            extensions={"http_version": b"HTTP/" + head.version, "reason_phrase": head.reason},
         )
 
     async def aclose(self) -> None:
@@ -593,7 +699,7 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
 
     async def _exchange_or_close(
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> h11.Response:
+    ) -> tuple[_Head, bytes]:
         try:
             return await self._exchange(connection, request, timeouts)
         except BaseException:
@@ -602,60 +708,76 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
 
     async def _exchange(
         self, connection: _Connection, request: httpx.Request, timeouts: dict[str, float | None]
-    ) -> h11.Response:
-        """Send the request and read the response head."""
-        conn = connection.h11
+    ) -> tuple[_Head, bytes]:
+        """Send the request; return the response head and the body bytes that came with it."""
         socket = connection.socket
         received = False
         try:
-            write_timeout = timeouts.get("write")
-            pending = [
-                _sent(
-                    conn,
-                    h11.Request(
-                        method=request.method,
-                        target=request.url.raw_path,
-                        headers=request.headers.raw,
-                    ),
-                )
-            ]
-            size = len(pending[0])
-            body = request.stream
-            if not isinstance(body, httpx.AsyncByteStream):
-                raise TypeError("an async transport needs an async request body")
-            async for chunk in body:
-                if chunk:
-                    pending.append(_sent(conn, h11.Data(data=chunk)))
-                    size += len(pending[-1])
-                    if size >= _WRITE_BATCH:
-                        await socket.write(b"".join(pending), write_timeout)
-                        pending.clear()
-                        size = 0
-            pending.append(_sent(conn, h11.EndOfMessage()))
-            await socket.write(b"".join(pending), write_timeout)
+            asked_to_close = await self._send(socket, request, timeouts.get("write"))
             read_timeout = timeouts.get("read")
+            method = request.method.encode("ascii")
+            buffer = b""
             while True:
-                event = conn.next_event()
-                if event is h11.NEED_DATA:
+                found = _HEAD_END.search(buffer)
+                if found is None:
+                    if len(buffer) > _MAX_HEAD:
+                        raise httpx.RemoteProtocolError("the response head is too large")
                     data = await socket.read(read_timeout)
-                    received = received or bool(data)
-                    conn.receive_data(data)
-                elif type(event) is h11.Response:
-                    return event
-                elif type(event) is h11.ConnectionClosed:
-                    raise httpx.RemoteProtocolError("the server closed without answering")
-                elif type(event) is not h11.InformationalResponse:  # 100 Continue is skipped
-                    raise httpx.RemoteProtocolError(f"unexpected {event!r} instead of a response")
-        except h11.LocalProtocolError as error:
-            raise httpx.LocalProtocolError(str(error)) from error
-        except h11.RemoteProtocolError as error:
-            if connection.reused and not received:
-                raise _StaleConnectionError from httpx.RemoteProtocolError(str(error))
-            raise httpx.RemoteProtocolError(str(error)) from error
+                    if not data:
+                        raise httpx.RemoteProtocolError("the server closed without answering")
+                    received = True
+                    # Blank lines before a status line are to be ignored (RFC 9112, 2.2).
+                    buffer = (buffer + data).lstrip(b"\r\n") if not buffer else buffer + data
+                    continue
+                head = _parse_head(buffer[: found.start()], method)
+                buffer = buffer[found.end() :]
+                if head.status >= 200:
+                    connection.keep_alive = head.keep_alive and not asked_to_close
+                    return head, buffer
+                if head.status == 101:
+                    raise httpx.RemoteProtocolError("the server switched protocols")
+                # 1xx (100 Continue...): an interim answer; the real one follows.
         except (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as error:
             if connection.reused and not received:
                 raise _StaleConnectionError from error
             raise
+
+    @staticmethod
+    async def _send(socket: _Socket, request: httpx.Request, write_timeout: float | None) -> bool:
+        """Write the request (head and body in batches, the body framed as the head says).
+
+        Returns:
+            Whether the request asked to close the connection after its response.
+        """
+        head, length, chunked, close = _request_head(request)
+        body = request.stream
+        if not isinstance(body, httpx.AsyncByteStream):
+            raise TypeError("an async transport needs an async request body")
+        pending = [head]
+        size = len(head)
+        sent = 0
+        async for chunk in body:
+            if not chunk:
+                continue
+            if chunked:
+                piece = b"%x\r\n%s\r\n" % (len(chunk), chunk)
+            else:
+                sent += len(chunk)
+                if length is None or sent > length:
+                    raise httpx.LocalProtocolError("the body is longer than its Content-Length")
+                piece = chunk
+            pending.append(piece)
+            size += len(piece)
+            if size >= _WRITE_BATCH:
+                await socket.write(b"".join(pending), write_timeout)
+                pending.clear()
+                size = 0
+        if chunked:
+            pending.append(b"0\r\n\r\n")
+        elif sent != (length or 0):
+            raise httpx.LocalProtocolError("the body is shorter than its Content-Length")
+        await socket.write(b"".join(pending), write_timeout)
+        return close
 
     # -- the pool --------------------------------------------------------------------------
 
@@ -744,18 +866,10 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
 
     def _release(self, connection: _Connection, *, reusable: bool) -> None:
         """The response ended: keep the connection for the next request, or close it."""
-        # After the response head, h11 moves our side from DONE to MUST_CLOSE when either side
-        # asked to close (``Connection: close``, HTTP/1.0).
-        if (
-            not reusable
-            or self._closed
-            or connection.socket.closed
-            or connection.h11.our_state is not h11.DONE
-        ):
+        # ``keep_alive`` is off when either side asked to close (``Connection: close``, HTTP/1.0).
+        if not reusable or not connection.keep_alive or self._closed or connection.socket.closed:
             connection.close()
             return
-        # The body bypassed h11 (see ``_Framing``): the next exchange starts a fresh state.
-        connection.h11 = h11.Connection(h11.CLIENT)
         connection.idle_since = asyncio.get_running_loop().time()
         full = self._max_idle is not None and self._idle_count >= self._max_idle
         if full and (self._max_idle == 0 or not self._evict_idle()):
@@ -801,11 +915,6 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         if self._fallback is None:
             self._fallback = httpx.AsyncHTTPTransport(verify=self._verify)
         return self._fallback
-
-
-def _sent(conn: h11.Connection, event: h11.Event) -> bytes:
-    data = conn.send(event)
-    return data or b""
 
 
 def proxies_configured() -> bool:
