@@ -55,6 +55,12 @@ async def connect_core(
         harness_enabled=bool(request.harness),
     )
     core = await open_core(options)
+    if request.fresh and request.effort is not None:
+        # The new session starts at the carried effort (through the config above), but only a
+        # record makes a later resume of it keep that effort rather than the configured one.
+        from arcan_core.protocol.operations import SetReasoning  # noqa: PLC0415
+
+        core.submit(SetReasoning(effort=request.effort, reason="carried over by /clear"))
     # The core resolved the model (a provider's default when none is configured, or the one a
     # resumed session used): label the status bar with that, not with the unresolved config.
     model = core.model
