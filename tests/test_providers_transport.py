@@ -194,6 +194,16 @@ async def test_concurrent_requests_get_their_own_connections_then_share_the_pool
     assert server.connections == 2
 
 
+async def test_a_consumer_stopping_at_the_last_bytes_leaves_the_connection_reusable() -> None:
+    async with RawServer(answer_each(chunked(b"only event"))) as server, client() as http:
+        async with http.stream("GET", server.url()) as response:
+            async for chunk in response.aiter_raw():
+                assert chunk == b"only event"
+                break  # the final event: the consumer never asks for the end
+        await http.get(server.url())
+    assert server.connections == 1
+
+
 async def test_a_tool_round_trip_makes_two_requests_on_one_connection() -> None:
     async with LoopbackModelServer() as server:
         server.enqueue(Reply(text="first"), Reply(text="second"))

@@ -584,20 +584,23 @@ class _ResponseBody(httpx.AsyncByteStream):
         read = connection.socket.read
         timeout = self._read_timeout
         data = self._start  # what arrived with the head is the start of the body
+        last = b""
         try:
             while True:
-                if data:
-                    # Everything already received leaves in one piece: nothing waits for
-                    # bytes that have not arrived, and fewer trips through httpx's iterators.
-                    payload = feed(data)
-                    if payload:
-                        yield payload
+                # Everything already received leaves in one piece: nothing waits for bytes
+                # that have not arrived, and fewer trips through httpx's iterators.
+                payload = feed(data) if data else b""
                 if framing.done:
+                    last = payload
                     break
+                if payload:
+                    yield payload
                 data = await read(timeout)
                 if not data:
                     framing.end_of_input()
                     break
+            # The connection goes back before the last bytes are handed over, so a consumer
+            # that stops at the final event (and never asks for the end) still leaves it reusable.
             self._connection = None
             self._transport._release(connection, reusable=framing.reusable and not framing.extra)
         finally:
@@ -606,6 +609,8 @@ class _ResponseBody(httpx.AsyncByteStream):
             if self._connection is not None:
                 self._connection = None
                 connection.close(abort=True)
+        if last:
+            yield last
 
     async def aclose(self) -> None:
         """Close the response; an unfinished body's connection is closed, not pooled."""
