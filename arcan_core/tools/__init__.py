@@ -10,5 +10,7 @@ Where things live:
 * ``sandbox``: bubblewrap for the shell in ``auto-edit`` and ``full-auto``;
 * ``paths``, ``output``, ``state``: path containment, bounded and scrubbed output, session state;
 * ``builtin``: one module per built-in tool (read, write, edit, patch, search, bash, todo,
-  web_fetch). A new tool is a ``Tool`` subclass plus one line in ``builtin.BUILTIN_TOOLS``.
+  web_fetch). A new tool is a ``Tool`` subclass plus one line in ``builtin.BUILTIN_ORDER``,
+  then ``python -m arcan_core.tools.builtin.precompute`` (the registry reads the tool's
+  description and schemas from ``builtin/schemas.json``; a test says when it is out of date).
 """
