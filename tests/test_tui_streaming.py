@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from textual.pilot import Pilot
+    from textual.screen import Screen
+    from textual.strip import Strip
 
     from arcan_tui.app import ArcanApp
 
@@ -183,3 +186,76 @@ async def test_only_lists_of_single_paragraph_items_are_flat() -> None:
         assert ("FlatBulletList", False) in kinds
         assert ("FlatBulletList", True) in kinds
         assert ("FlatOrderedList", True) in kinds
+
+
+class _Terminal:
+    """What a terminal shows after the app's updates: the frames as Textual sends them."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.cells = [[("", "")] * width for _ in range(height)]
+
+    def put(self, y: int, x: int, strip: Strip) -> None:
+        for segment in strip:
+            for char in segment.text:
+                self.cells[y][x] = (char, str(segment.style))
+                x += 1
+
+    def apply(self, update: object) -> None:
+        if isinstance(update, LayoutUpdate):
+            for y, line in enumerate(update.strips, update.region.y):
+                x = update.region.x
+                for part in line:
+                    self.put(y, x, part)
+                    x += part.cell_length
+            return
+        assert isinstance(update, ChopsUpdate)
+        # As ChopsUpdate.render_segments writes it, into cells instead of escape codes.
+        for y, x1, x2 in update.spans:
+            for end, (x, strip) in zip(update.chop_ends[y], update.chops[y].items(), strict=False):
+                if strip is None or x > x2 or end <= x1:
+                    continue
+                whole = x2 > x >= x1 and end <= x2
+                self.put(y, x, strip if whole else strip.crop(0, min(end, x2) - x))
+
+
+async def test_every_frame_sent_while_streaming_leaves_the_full_screen(tmp_path: Path) -> None:
+    # Frames repaint only what changed (the scrollbar is painted in the frame that moved it):
+    # after each one, the terminal must show what a full repaint would.
+    core = ScriptedCore()
+    app = make_app(core, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        app.chat.prompt.cursor_blink = False
+        await _pause(pilot)
+        terminal = _Terminal(*SIZE)  # starts as the screen is now
+        for y, strip in enumerate(app.screen._compositor.render_strips()):
+            terminal.put(y, 0, strip)
+        original = app._display
+        frames: list[bool] = []
+
+        def display(screen: Screen[object], update: object) -> None:
+            if update is not None and not app._batch_count:
+                terminal.apply(update)
+                full = _Terminal(*SIZE)
+                for y, strip in enumerate(screen._compositor.render_strips()):
+                    full.put(y, 0, strip)
+                frames.append(terminal.cells == full.cells)
+            original(screen, update)  # type: ignore[arg-type]
+
+        app._display = display  # type: ignore[method-assign,assignment]
+        core.emit(TurnStarted(turn_id="t1", prompt="go"))
+        reply = "".join(
+            f"Paragraph {n} of a reply long enough to scroll.\n\n- item `{n}`\n- another\n\n"
+            for n in range(30)
+        )
+        for start in range(0, len(reply), 40):
+            core.emit(TextDelta(text=reply[start : start + 40]))
+            await pilot.pause(0.03)
+        core.emit(
+            MessageAppended(message=Message(role="assistant", content=(TextBlock(text=reply),))),
+            TurnFinished(turn_id="t1", stop_reason="end_turn"),
+        )
+        await wait_until(pilot, lambda: _assistant_block(app).source == reply)
+        await _pause(pilot, 10)
+        assert "Paragraph 29" in screen_text(app)
+        assert len(frames) > 10
+        assert all(frames), f"{frames.count(False)} of {len(frames)} frames left stale cells"

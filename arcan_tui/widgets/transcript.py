@@ -20,6 +20,7 @@ from arcan_tui.widgets.stream_markdown import QuietResize
 
 if TYPE_CHECKING:
     from textual.events import Click
+    from textual.geometry import Size
     from textual.timer import Timer
     from textual.widget import Widget
 
@@ -82,6 +83,20 @@ class Transcript(VerticalScroll, QuietResize):
         self._sync_pending = False
         self._banner = EarlierBanner("")
         self._banner.display = False
+
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        resized = super()._size_updated(size, virtual_size, container_size, layout)
+        bar = self._vertical_scrollbar
+        if bar is not None and bar._repaint_required and bar.outer_size:
+            # The layout that grew the transcript asked its scrollbar to repaint; Textual would
+            # do that a frame later (about 30 ms after the text). Paint it in this frame, as
+            # the compositor renders right after these size updates. A scrollbar that is only
+            # appearing now has no size yet: Textual's next frame places and paints it.
+            bar._repaint_required = False
+            self.screen._compositor.update_widgets({bar})
+        return resized
 
     def compose(self) -> list[Widget]:
         """Only the banner; blocks are mounted from data."""
