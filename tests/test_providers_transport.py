@@ -294,6 +294,58 @@ async def test_the_body_streams_each_chunk_before_the_rest_is_sent() -> None:
     assert rest == [b"second"]
 
 
+async def test_a_batching_transport_reads_a_paced_stream_in_few_pieces() -> None:
+    """With ``read_batch_s`` the chunks that arrive during a hold come in one read."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+        await writer.drain()
+        for index in range(10):
+            writer.write(b"1\r\n%d\r\n" % index)
+            await writer.drain()
+            await asyncio.sleep(0.01)  # a model streaming a delta every 10 ms
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+
+    async def pieces(batch_s: float) -> list[bytes]:
+        async with (
+            RawServer(handler) as server,
+            client(AsyncioTransport(read_batch_s=batch_s), read=30.0) as http,
+            http.stream("GET", server.url()) as response,
+        ):
+            return [chunk async for chunk in response.aiter_raw()]
+
+    batched = await pieces(3.0)
+    # The first deltas at once (with the head, and the first read after it), then one hold
+    # that outlasts the whole stream: everything else in one more read.
+    assert batched[0] == b"0"
+    assert b"".join(batched) == b"0123456789"
+    assert len(batched) <= 3
+    unbatched = await pieces(0.0)
+    assert b"".join(unbatched) == b"0123456789"
+    assert len(unbatched) > 5
+
+
+async def test_a_hold_never_outlasts_half_the_read_timeout() -> None:
+    """A batch longer than the read timeout is clamped: a stream that keeps coming is not cut."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n1\r\na\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.write(b"1\r\nb\r\n0\r\n\r\n")
+        await writer.drain()
+
+    async with (
+        RawServer(handler) as server,
+        client(AsyncioTransport(read_batch_s=60.0), read=0.5) as http,
+    ):
+        response = await http.get(server.url())
+    assert response.content == b"ab"
+
+
 async def test_connection_close_is_honoured() -> None:
     async with (
         RawServer(answer_each(fixed(b"bye", extra=b"connection: close\r\n"))) as server,

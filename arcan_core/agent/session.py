@@ -132,6 +132,9 @@ class CoreOptions:
     """Text appended to the system prompt (a front-end's own conventions)."""
     mcp: bool = True
     live_checks: bool = True
+    read_batch_s: float = 0.0
+    """Read streamed replies at most this often (see ``ProviderSettings.read_batch_s``): for a
+    front-end that shows no deltas; 0 reads each as it arrives."""
 
     def replace(self, **changes: Any) -> CoreOptions:
         """Return a copy with ``changes`` applied."""
@@ -181,7 +184,10 @@ def _provider(options: CoreOptions, name: str | None, model: str | None) -> tupl
     config = options.config
     if name is not None and name != config.provider:
         config = config.model_copy(update={"provider": name})
-    provider = create_provider(settings_for(config, env=options.env))
+    settings = settings_for(config, env=options.env)
+    if options.read_batch_s:
+        settings = settings.model_copy(update={"read_batch_s": options.read_batch_s})
+    provider = create_provider(settings)
     return provider, model or config.model or provider.default_model
 
 

@@ -79,6 +79,9 @@ class ProviderSettings(_Frozen):
     read_timeout_s: float = 120.0
     """Longest silence tolerated between two chunks of a stream."""
     max_retries: int = 4
+    read_batch_s: float = 0.0
+    """Read a streamed reply's socket at most this often (0: as bytes arrive). For a front-end
+    that shows no deltas (``arcan exec``): fewer wake-ups, the same reply, a little later."""
     script_path: str | None = None
     """For the scripted provider: the transcript to replay (``None``: the built-in demo)."""
 

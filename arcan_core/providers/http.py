@@ -546,7 +546,9 @@ class HttpProvider(Provider):
             # An injected transport (tests) wins; else arcan's own for direct connections, or
             # None (httpx's own) behind a proxy. ``verify`` only reaches httpx's own transport:
             # arcan's makes its TLS context at the first https connect, with httpx's defaults.
-            transport = self._transport or transport_for(limits=limits)
+            transport = self._transport or transport_for(
+                limits=limits, read_batch_s=self.settings.read_batch_s
+            )
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(
                     connect=connect, read=self.settings.read_timeout_s, write=connect, pool=connect

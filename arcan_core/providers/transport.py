@@ -95,6 +95,9 @@ class _Socket(asyncio.Protocol):
         self._reader: asyncio.Future[bool] | None = None
         """The pending read's future: its result says whether the read timed out."""
         self._reading_paused = False
+        """Paused because too much is buffered unread (flow control)."""
+        self._held = False
+        """Paused for a read batch (see ``hold``)."""
         self._write_paused = False
         self._drainer: asyncio.Future[None] | None = None
         self._deadline = math.inf
@@ -119,7 +122,8 @@ class _Socket(asyncio.Protocol):
         self._buffered += len(data)
         if self._buffered > _HIGH_WATER and not self._reading_paused and self.transport:
             self._reading_paused = True
-            self.transport.pause_reading()
+            if not self._held:
+                self.transport.pause_reading()
         reader = self._reader
         if reader is not None and not reader.done():
             reader.set_result(False)
@@ -197,8 +201,31 @@ class _Socket(asyncio.Protocol):
         self._buffered = 0
         if self._reading_paused and self.transport is not None:
             self._reading_paused = False
-            self.transport.resume_reading()
+            if not self._held:
+                self.transport.resume_reading()
         return data
+
+    def hold(self, seconds: float) -> None:
+        """Stop reading the socket for ``seconds``, so what arrives meanwhile comes in one read.
+
+        A streamed reply arrives as one small event every few milliseconds, and each arrival
+        costs an event-loop wake-up, a system call and a pass through the body and SSE
+        iterators. While held, arrivals wait in the kernel's buffer; the next read takes them
+        all. The first bytes after a quiet spell are not delayed: only a read that just got
+        data starts a hold.
+        """
+        transport = self.transport
+        if transport is None or self.closed or self._held or seconds <= 0:
+            return
+        self._held = True
+        if not self._reading_paused:
+            transport.pause_reading()
+        self._loop.call_later(seconds, self._end_hold)
+
+    def _end_hold(self) -> None:
+        self._held = False
+        if not self._reading_paused and not self.closed and self.transport is not None:
+            self.transport.resume_reading()
 
     async def _wait(self, limit_s: float | None) -> None:
         loop = self._loop
@@ -568,12 +595,14 @@ class _ResponseBody(httpx.AsyncByteStream):
         framing: _Framing,
         start: bytes,
         read_timeout: float | None,
+        batch_s: float = 0.0,
     ) -> None:
         self._transport = transport
         self._connection: _Connection | None = connection
         self._framing = framing
         self._start = start
         self._read_timeout = read_timeout
+        self._batch_s = batch_s
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         connection = self._connection
@@ -582,7 +611,11 @@ class _ResponseBody(httpx.AsyncByteStream):
         framing = self._framing
         feed = framing.feed
         read = connection.socket.read
+        hold = connection.socket.hold
         timeout = self._read_timeout
+        # A hold shorter than the read timeout cannot cause one: what arrives during it is read
+        # when it ends, before the deadline of a read that started with it.
+        batch_s = self._batch_s if timeout is None else min(self._batch_s, timeout / 2)
         data = self._start  # what arrived with the head is the start of the body
         last = b""
         try:
@@ -599,6 +632,8 @@ class _ResponseBody(httpx.AsyncByteStream):
                 if not data:
                     framing.end_of_input()
                     break
+                if batch_s:
+                    hold(batch_s)
             # The connection goes back before the last bytes are handed over, so a consumer
             # that stops at the final event (and never asks for the end) still leaves it reusable.
             self._connection = None
@@ -637,8 +672,10 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         verify: Verify = True,
         trust_env: bool = True,
         limits: httpx.Limits | None = None,
+        read_batch_s: float = 0.0,
     ) -> None:
         limits = limits or httpx.Limits()
+        self._read_batch_s = read_batch_s
         self._verify = verify
         self._trust_env = trust_env
         self._ssl_context: ssl.SSLContext | None = None
@@ -686,7 +723,9 @@ class AsyncioTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=head.status,
             headers=head.headers,
-            stream=_ResponseBody(self, connection, head.framing, start, timeouts.get("read")),
+            stream=_ResponseBody(
+                self, connection, head.framing, start, timeouts.get("read"), self._read_batch_s
+            ),
             extensions={"http_version": b"HTTP/" + head.version, "reason_phrase": head.reason},
         )
 
@@ -932,28 +971,33 @@ def proxies_configured() -> bool:
     return any(scheme != "no" for scheme in urllib.request.getproxies())
 
 
-def _asyncio_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+def _asyncio_transport(
+    limits: httpx.Limits, read_batch_s: float
+) -> httpx.AsyncBaseTransport | None:
     if proxies_configured():
         return None
-    return AsyncioTransport(limits=limits)
+    return AsyncioTransport(limits=limits, read_batch_s=read_batch_s)
 
 
-def _httpx_transport(limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
-    del limits  # httpx builds its own transport from the client's limits
+def _httpx_transport(limits: httpx.Limits, read_batch_s: float) -> httpx.AsyncBaseTransport | None:
+    del limits, read_batch_s  # httpx builds its own transport from the client's limits
     return None
 
 
-_TRANSPORTS: dict[str, Callable[[httpx.Limits], httpx.AsyncBaseTransport | None]] = {
+_TRANSPORTS: dict[str, Callable[[httpx.Limits, float], httpx.AsyncBaseTransport | None]] = {
     "asyncio": _asyncio_transport,
     "httpx": _httpx_transport,
 }
 
 
-def transport_for(*, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
+def transport_for(
+    *, limits: httpx.Limits, read_batch_s: float = 0.0
+) -> httpx.AsyncBaseTransport | None:
     """The transport a provider's client should use; ``None`` means httpx's own.
 
     ``ARCAN_HTTP_TRANSPORT`` chooses (``asyncio``, the default, or ``httpx``); the asyncio one
-    steps aside when a proxy is configured.
+    steps aside when a proxy is configured. ``read_batch_s`` > 0 reads a streamed body at most
+    that often (see ``_Socket.hold``): for a front-end that shows no deltas.
 
     Raises:
         ConfigError: ``ARCAN_HTTP_TRANSPORT`` names no known transport.
@@ -967,4 +1011,4 @@ def transport_for(*, limits: httpx.Limits) -> httpx.AsyncBaseTransport | None:
             key=TRANSPORT_ENV,
             hint=f"set it to one of {', '.join(sorted(_TRANSPORTS))}, or unset it",
         )
-    return factory(limits)
+    return factory(limits, read_batch_s)
