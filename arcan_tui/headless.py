@@ -79,10 +79,11 @@ class HeadlessPrinter:
         json_lines: bool = False,
         redactor: Callable[[str], str] | None = None,
     ) -> None:
-        """Print to ``out`` and ``err``; ``redactor`` scrubs JSON lines (default: ``Redactor()``).
+        """Print to ``out`` and ``err``; ``redactor`` scrubs all output (default: ``Redactor()``).
 
         The JSON lines are the session log's events, so they pass through the same scrubber the
         log uses: a pipeline reading ``--json`` must not see a key the log file would not hold.
+        The plain answer and progress lines are scrubbed the same way, for the same reason.
         """
         self._out = out
         self._err = err
@@ -119,7 +120,8 @@ class HeadlessPrinter:
     def _line(self, text: str) -> None:
         if self._json:
             return
-        self._err.write(text + "\n")
+        # Progress quotes commands and errors, which may hold a key: scrubbed like the log.
+        self._err.write(self._redact(text) + "\n")
         self._err.flush()
 
     def _turn_started(self, msg: TurnStarted, indent: str) -> None:
@@ -188,7 +190,7 @@ class HeadlessPrinter:
         """Write the answer to stdout (plain mode) and the summary line to stderr."""
         summary = self.summary
         if not self._json and summary.answer:
-            self._out.write(summary.answer + "\n")
+            self._out.write(self._redact(summary.answer) + "\n")
             self._out.flush()
         tokens = summary.input_tokens + summary.output_tokens
         steps = "step" if summary.steps == 1 else "steps"
