@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 from textual._compositor import ChopsUpdate, LayoutUpdate
 from textual.app import App, ComposeResult
+from textual.selection import Selection
 from textual.widgets import Markdown
 
 from arcan_core.protocol.events import MessageAppended, TextDelta, TurnFinished, TurnStarted
@@ -259,3 +260,19 @@ async def test_every_frame_sent_while_streaming_leaves_the_full_screen(tmp_path:
         assert "Paragraph 29" in screen_text(app)
         assert len(frames) > 10
         assert all(frames), f"{frames.count(False)} of {len(frames)} frames left stale cells"
+
+
+async def test_a_flat_list_can_be_selected_as_drawn() -> None:
+    source = "- first point\n- second point, long enough to wrap at this width\n"
+    app = _Doc(AssistantBlock(AssistantItem(text=source)))
+    async with app.run_test(size=(40, 12)) as pilot:
+        await _pause(pilot)
+        (flat,) = app.query(FlatBulletList)
+        assert flat.flat
+        selected = flat.get_selection(Selection(None, None))
+        assert selected is not None
+        assert selected[0].splitlines() == [
+            "• first point",
+            "• second point, long enough to wrap at",
+            "  this width",
+        ]

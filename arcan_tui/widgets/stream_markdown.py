@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from textual.app import ComposeResult
     from textual.css.styles import RulesMap
     from textual.geometry import Region, Size
+    from textual.selection import Selection
     from textual.strip import Strip
     from textual.style import Style
     from textual.visual import RenderOptions
@@ -118,6 +119,10 @@ class HangingList(Visual):
         self._cache = (width, laid_out)
         return laid_out
 
+    def text(self, width: int) -> str:
+        """The items as drawn at ``width``, line by line (what a selection indexes)."""
+        return self._layout(width).plain
+
     def render_strips(
         self, width: int, height: int | None, style: Style, options: RenderOptions
     ) -> list[Strip]:
@@ -178,6 +183,14 @@ def _numbers(blocks: Sequence[MarkdownBlock]) -> list[str]:
     return [label.rjust(size + 1) for label in labels]
 
 
+def _selected(block: MarkdownBlock, selection: Selection) -> tuple[str, str] | None:
+    """The selected text of a flat list (Textual only extracts from ``Content`` visuals)."""
+    visual = block._render()
+    if isinstance(visual, HangingList):
+        return selection.extract(visual.text(block.content_region.width)), "\n"
+    return None
+
+
 # Textual's list class comes first in each class below: Textual takes CSS (rules and type names)
 # from the first base only, and the mixin must sit after it in the MRO anyway.
 
@@ -204,6 +217,12 @@ class FlatBulletList(MarkdownBulletList, QuietResize):
         self._blocks.clear()
         self.flat = True
         self.update(HangingList(items))
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: bullets and items as drawn, or Textual's for a richer list."""
+        if self.flat:
+            return _selected(self, selection)
+        return super().get_selection(selection)
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         # The last list of a stream grows on each append: redraw it rather than remount it.
@@ -237,6 +256,12 @@ class FlatOrderedList(MarkdownOrderedList, QuietResize):
         self._blocks.clear()
         self.flat = True
         self.update(HangingList(items))
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        """The selected text: bullets and items as drawn, or Textual's for a richer list."""
+        if self.flat:
+            return _selected(self, selection)
+        return super().get_selection(selection)
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         if self.flat and isinstance(block, FlatOrderedList):
