@@ -294,37 +294,49 @@ async def test_the_body_streams_each_chunk_before_the_rest_is_sent() -> None:
     assert rest == [b"second"]
 
 
-async def test_a_batching_transport_reads_a_paced_stream_in_few_pieces() -> None:
-    """With ``read_batch_s`` the chunks that arrive during a hold come in one read."""
+def paced(gaps: list[float]) -> Any:
+    """A handler streaming one chunked digit after each gap (a model streaming deltas)."""
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
         writer.write(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
         await writer.drain()
-        for index in range(10):
-            writer.write(b"1\r\n%d\r\n" % index)
+        for index, gap in enumerate(gaps):
+            await asyncio.sleep(gap)
+            writer.write(b"1\r\n%d\r\n" % (index % 10))
             await writer.drain()
-            await asyncio.sleep(0.01)  # a model streaming a delta every 10 ms
         writer.write(b"0\r\n\r\n")
         await writer.drain()
 
-    async def pieces(batch_s: float) -> list[bytes]:
-        async with (
-            RawServer(handler) as server,
-            client(AsyncioTransport(read_batch_s=batch_s), read=30.0) as http,
-            http.stream("GET", server.url()) as response,
-        ):
-            return [chunk async for chunk in response.aiter_raw()]
+    return handler
 
-    batched = await pieces(3.0)
-    # The first deltas at once (with the head, and the first read after it), then one hold
-    # that outlasts the whole stream: everything else in one more read.
-    assert batched[0] == b"0"
-    assert b"".join(batched) == b"0123456789"
-    assert len(batched) <= 3
-    unbatched = await pieces(0.0)
-    assert b"".join(unbatched) == b"0123456789"
-    assert len(unbatched) > 5
+
+async def _pieces(gaps: list[float], batch_s: float) -> list[bytes]:
+    async with (
+        RawServer(paced(gaps)) as server,
+        client(AsyncioTransport(read_batch_s=batch_s), read=30.0) as http,
+        http.stream("GET", server.url()) as response,
+    ):
+        return [chunk async for chunk in response.aiter_raw()]
+
+
+async def test_a_batching_transport_reads_a_long_paced_stream_in_few_pieces() -> None:
+    """Past its first quarter second, what arrives during a hold comes in one read."""
+    # 0.3 s of slow deltas (each read at once), then ten quick ones while a hold lasts.
+    gaps = [0.1, 0.1, 0.1, *([0.01] * 10)]
+    batched = await _pieces(gaps, 3.0)
+    assert b"".join(batched) == b"0123456789012"
+    assert len(batched) <= 5
+    unbatched = await _pieces(gaps, 0.0)
+    assert b"".join(unbatched) == b"0123456789012"
+    assert len(unbatched) > 8
+
+
+async def test_a_short_stream_is_never_held() -> None:
+    """A reply that ends within the first quarter second is read as it comes, without delay."""
+    async with asyncio.timeout(5):  # a hold here would last 15 s (half the read timeout)
+        pieces = await _pieces([0.005] * 10, 60.0)
+    assert b"".join(pieces) == b"0123456789"
 
 
 async def test_a_hold_never_outlasts_half_the_read_timeout() -> None:

@@ -69,6 +69,9 @@ _HIGH_WATER: Final = 256 * 1024
 _WRITE_BATCH: Final = 64 * 1024
 """Request bytes gathered before a write: headers and a JSON body leave in one send."""
 _DEFAULT_PORTS: Final = {b"http": 80, b"https": 443}
+_BATCH_AFTER_S: Final = 0.25
+"""How long a body streams before reads are batched (``read_batch_s``): a reply that ends sooner
+would only be delayed by a hold, with next to nothing saved."""
 
 
 def _readable_now(fd: int) -> bool:
@@ -616,6 +619,9 @@ class _ResponseBody(httpx.AsyncByteStream):
         # A hold shorter than the read timeout cannot cause one: what arrives during it is read
         # when it ends, before the deadline of a read that started with it.
         batch_s = self._batch_s if timeout is None else min(self._batch_s, timeout / 2)
+        clock = connection.socket.loop.time
+        # Only a stream that goes on is batched: a short reply is not worth a hold's delay.
+        batch_from = clock() + _BATCH_AFTER_S
         data = self._start  # what arrived with the head is the start of the body
         last = b""
         try:
@@ -632,7 +638,7 @@ class _ResponseBody(httpx.AsyncByteStream):
                 if not data:
                     framing.end_of_input()
                     break
-                if batch_s:
+                if batch_s and clock() >= batch_from:
                     hold(batch_s)
             # The connection goes back before the last bytes are handed over, so a consumer
             # that stops at the final event (and never asks for the end) still leaves it reusable.
