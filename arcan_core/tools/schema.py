@@ -99,8 +99,19 @@ def precomputed() -> dict[str, Any]:
         except (OSError, ValueError):
             loaded = None
         # An install without the file still works: every schema is built, every tool imported.
-        _document = loaded if isinstance(loaded, dict) else {}
+        document = loaded if isinstance(loaded, dict) else {}
+        if document.get("pydantic") != pydantic_version():
+            # Another pydantic may derive other schemas: build them, keep only the tool table.
+            document["schemas"] = {}
+        _document = document
     return _document
+
+
+def pydantic_version() -> str:
+    """The installed pydantic's version: ``PRECOMPUTED_FILE``'s schemas hold for it only."""
+    from pydantic.version import VERSION  # noqa: PLC0415 - pydantic is loaded already
+
+    return VERSION
 
 
 def _known() -> dict[str, dict[str, Any]]:

@@ -11,7 +11,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from arcan_core.tools.schema import PRECOMPUTED_FILE, build_schemas, model_key
+from arcan_core.tools.schema import PRECOMPUTED_FILE, build_schemas, model_key, pydantic_version
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -44,6 +44,8 @@ def render() -> str:
 
     document = {
         "generated_by": "python -m arcan_core.tools.builtin.precompute",
+        # The schemas are pydantic's derivation: another version's are built at run time instead.
+        "pydantic": pydantic_version(),
         "schemas": schemas,
         # What ``lazy.LazyTool`` copies of each built-in, so that the registry needs no module.
         "tools": [
