@@ -3,7 +3,8 @@
 Run from the repository root: ``.venv/bin/python -m benches.tui_whole_process [--runs N]``
 
 In tmux, against the scripted provider (a 2,000-token Markdown reply, 4 characters a token,
-streamed at 200 tokens/s, as the peers were measured):
+streamed at 200 tokens/s), and for the reply's CPU also against a loopback model server over the
+Anthropic wire, as the peers were measured (the whole client path: transport, SSE, core, UI):
 
 - launch to interactive prompt: from spawning ``arcan`` to the prompt box and status bar on the
   screen (keys typed from then on are kept; the core connects behind it), median of N runs, beside
@@ -50,6 +51,8 @@ from arcan_core.protocol.events import (
 from arcan_core.protocol.messages import Message, TextBlock
 from arcan_core.protocol.records import SessionHeader
 from arcan_core.store.ids import new_session_id
+from tests.loopback.replies import Reply
+from tests.loopback.server import ThreadedLoopback
 from tests.tui_support import ScriptedCore, make_app
 
 if TYPE_CHECKING:
@@ -143,12 +146,13 @@ def rss_of(pid: int) -> float:
 
 
 def command(project: Path, home: Path, *argv: str) -> str:
-    env = {
+    env: dict[str, object] = {
         "XDG_STATE_HOME": home / "state",
         "XDG_CONFIG_HOME": home / "config",
         "HOME": home,
         "TERM": "xterm-256color",
         "COLORTERM": "truecolor",
+        "ANTHROPIC_API_KEY": "loopback",  # read only by the project whose config names it
     }
     assignments = " ".join(f"{k}='{v}'" for k, v in env.items())
     # exec: the pane's pid is the measured process itself.
@@ -196,6 +200,28 @@ def stream_turn(pane: Pane, project: Path, home: Path) -> dict[str, float]:
     idle = (cpu_of(pid) - idle_start) / 5.0 * 100
     pane.kill()
     return {"cpu_s": cpu, "wall_s": shown - started, "idle_pct": idle, "rss_mib": rss}
+
+
+def http_stream_turns(pane: Pane, home: Path, runs: int) -> list[dict[str, float]]:
+    """The same reply from a loopback model server over the Anthropic wire, as peers were measured.
+
+    The server paces the frames at 200 tokens/s; the whole client path runs (HTTP transport, SSE,
+    mapping, coalescing, the core, the UI).
+    """
+    project = home / "http-project"
+    (project / ".arcan").mkdir(parents=True)
+    reply = Reply(text=reply_text(), chunk_chars=CHARS_PER_TOKEN, frame_delay_s=1 / RATE)
+    with ThreadedLoopback() as server:
+        (project / ".arcan" / "config.toml").write_text(
+            f'provider = "anthropic"\nmodel = "loopback-model"\n'
+            f'base_url = "{server.anthropic_base_url}"\n[ui]\nsensor_panel = false\n',
+            encoding="utf-8",
+        )
+        turns = []
+        for _ in range(runs):
+            server.enqueue(reply)
+            turns.append(stream_turn(pane, project, home))
+    return turns
 
 
 def write_long_session(project: Path, messages: int) -> None:
@@ -335,6 +361,7 @@ def main() -> None:
             launches = [launch(pane, project, home) for _ in range(runs)]
             bares = [bare_launch(pane, project, home) for _ in range(runs)]
             turns = [stream_turn(pane, project, home) for _ in range(runs)]
+            http_turns = http_stream_turns(pane, home, runs)
             long_project = home / "long"
             (long_project / ".arcan").mkdir(parents=True)
             (long_project / ".arcan" / "config.toml").write_text(
@@ -357,6 +384,7 @@ def main() -> None:
     print(f"  bare Textual app             {statistics.median(bares):.3f} s")
     print(f"2,000-token reply CPU          {median('cpu_s', turns):.2f} s  (target < 1.2)")
     print(f"  wall, Enter to last word     {median('wall_s', turns):.2f} s (stream is 10 s)")
+    print(f"  over HTTP (loopback model)   {median('cpu_s', http_turns):.2f} s")
     print(f"idle CPU                       {median('idle_pct', turns):.2f} %  (target < 0.5)")
     print(f"RSS after that turn            {median('rss_mib', turns):.0f} MiB (target < 150)")
     print(f"RSS after 1,000 messages       {long['rss_mib']:.0f} MiB (target < 250)")
