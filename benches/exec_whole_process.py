@@ -9,8 +9,8 @@ Scenarios (the peers were measured the same way on this machine, see the agent-c
 - ``long``: a 2,000-token reply streamed at 200 tokens/s (CPU matters here, not wall).
 
 Each run is a fresh process (``arcan exec`` with the Anthropic provider pointed at the loopback
-server); wall time, CPU time (user + system) and peak RSS come from ``os.wait4`` of that process.
-The median of the runs is printed.
+server, default settings: checkpoints on); wall time, CPU time (user + system) and peak RSS come
+from ``os.wait4`` of that process. The median of the runs is printed.
 
 One unmeasured warm-up run goes first, with ``PYTHONDONTWRITEBYTECODE`` removed from the child's
 environment: an installed arcan has its bytecode compiled (pip does it at install), but a
@@ -69,7 +69,6 @@ def _run_once(
         url,
         "--model",
         "loopback-model",
-        "--no-checkpoints",
         "read notes.txt and summarise",
     ]
     started = time.perf_counter()
