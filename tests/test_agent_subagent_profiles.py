@@ -8,8 +8,7 @@ agent's) and is refused any other tool.
 from __future__ import annotations
 
 import asyncio
-import json
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from arcan_core.agent.agents import EXPLORE, discover_agent_profiles, parse_profile
 from arcan_core.agent.session import open_core
@@ -24,12 +23,11 @@ from arcan_core.providers.base import (
     ProviderSettings,
     StreamEnd,
     TextChunk,
-    ToolCallBegin,
-    ToolCallChunk,
     ToolCallEnd,
     UsageReport,
 )
 from tests.agent_support import options as base_options
+from tests.test_agent_subagent import _call
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -46,14 +44,6 @@ tools: read, edit
 ---
 Change only what the task names.
 """
-
-
-def _call(call_id: str, name: str, args: dict[str, Any]) -> list[StreamEvent]:
-    return [
-        ToolCallBegin(call_id=call_id, name=name),
-        ToolCallChunk(call_id=call_id, fragment=json.dumps(args)),
-        ToolCallEnd(call_id=call_id),
-    ]
 
 
 class FixerRouter(Provider):
