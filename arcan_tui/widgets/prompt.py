@@ -152,22 +152,30 @@ class PromptInput(TextArea):
             self.clear()
         return True
 
+    def _choice(self) -> tuple[int, str] | None:
+        """The open menu's highlighted value and the column its word starts at, if any."""
+        completion = self.menu.completion
+        value = self.menu.chosen()
+        if not self.menu.is_open or completion is None or value is None:
+            return None
+        return completion.start, value
+
     def _completion_is_typed(self) -> bool:
         """Whether the highlighted completion is exactly the word before the cursor."""
-        completion = self.menu.completion
-        value = self.menu.chosen()
-        if not self.menu.is_open or completion is None or value is None:
+        choice = self._choice()
+        if choice is None:
             return False
+        start, value = choice
         row, column = self.cursor_location
-        return self.document.get_line(row)[completion.start : column] == value
+        return self.document.get_line(row)[start:column] == value
 
     def _accept_completion(self) -> bool:
-        completion = self.menu.completion
-        value = self.menu.chosen()
-        if not self.menu.is_open or completion is None or value is None:
+        choice = self._choice()
+        if choice is None:
             return False
+        start, value = choice
         row, column = self.cursor_location
-        self.replace(value + " ", (row, completion.start), (row, column))
+        self.replace(value + " ", (row, start), (row, column))
         self.menu.show(None)
         return True
 
