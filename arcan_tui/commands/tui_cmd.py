@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from arcan_tui.app import Connection, ConnectRequest
 
 HELP = "open the interactive TUI"
+STREAM_READ_BATCH_S = 0.025
+"""How often the TUI reads a long reply's socket (``ProviderSettings.read_batch_s``): the
+transcript draws every 100 ms at most, and the fragments read together go on as one event
+through the core and the router; the end of a reply waits 25 ms at most for it."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +57,7 @@ async def connect_core(
         fork=request.fork,
         interactive=True,
         harness_enabled=bool(request.harness),
+        read_batch_s=STREAM_READ_BATCH_S,
     )
     core = await open_core(options)
     if request.fresh and request.effort is not None:
