@@ -86,6 +86,10 @@ class UserBlock(Static):
         self.update(self._content(item))
 
 
+LINE_WAIT_S = 0.3
+"""The longest a live reply's incomplete line waits to be drawn."""
+
+
 class AssistantBlock(Markdown, QuietResize):
     """The assistant's reply, rendered as Markdown while it streams.
 
@@ -116,6 +120,27 @@ class AssistantBlock(Markdown, QuietResize):
         self._shown = "" if item.live else item.text
         """The text given to the widget so far."""
         self._sync_lock = asyncio.Lock()
+        self._synced_at = 0.0
+        """When the last sync appended (the event loop's clock)."""
+
+    def worth_a_frame(self, now: float) -> bool:
+        """Whether a live reply's new text should be drawn at this flush.
+
+        Each frame of a growing reply re-composes the whole visible transcript, so a frame per
+        flush for a few words is most of the TUI's CPU while a reply streams. New text is drawn
+        when it completes a line (a newline, or a screen line's worth of characters) or has
+        waited ``LINE_WAIT_S``; a finished reply is always drawn at once.
+        """
+        item = self.item
+        if not item.live:
+            return True
+        pending = len(item.text) - len(self._shown)
+        if pending <= 0:
+            return True  # nothing to add (or a rewrite): cheap, and keeps the version current
+        if now - self._synced_at >= LINE_WAIT_S:
+            return True
+        width = max(self.size.width - 2, 20)
+        return pending >= width or "\n" in item.text[len(self._shown) :]
 
     async def sync(self) -> None:
         """Append what arrived since the last sync (or re-render if the text was rewritten)."""
@@ -131,6 +156,7 @@ class AssistantBlock(Markdown, QuietResize):
             pending = text[len(self._shown) :]
             if pending:
                 self._shown = text
+                self._synced_at = asyncio.get_running_loop().time()
                 await self.append(pending)
 
 

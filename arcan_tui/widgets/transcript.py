@@ -3,19 +3,22 @@
 Every mounted widget costs layout time on every frame, so only the newest ``window`` items are
 mounted. Older items stay in ``items`` and come back with "load earlier" (a key or a click on the
 banner at the top). Item changes are coalesced: ``touch`` marks an item dirty and a one-shot timer
-syncs all dirty blocks every ``FLUSH_INTERVAL`` seconds, so a 200 tok/s stream costs ~12 renders a
-second, and an idle transcript runs no timer at all.
+syncs all dirty blocks every ``FLUSH_INTERVAL`` seconds, so a 200 tok/s stream costs at most 10
+renders a second, and an idle transcript runs no timer at all. A live reply is drawn a line at a
+time (``AssistantBlock.worth_a_frame``): a few words wait for the rest of their line, at most
+``LINE_WAIT_S``; a finished item is drawn at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from arcan_tui.widgets.blocks import Block, build_block
+from arcan_tui.widgets.blocks import AssistantBlock, Block, build_block
 from arcan_tui.widgets.stream_markdown import QuietResize
 
 if TYPE_CHECKING:
@@ -236,14 +239,22 @@ class Transcript(VerticalScroll, QuietResize):
 
     # -- flushing -----------------------------------------------------------------------------
 
-    async def _flush(self) -> None:
+    async def _flush(self, *, force: bool = False) -> None:
         self._flush_timer = None
         self._flush_queued = False
         dirty, self._dirty = self._dirty, set()
+        now = asyncio.get_running_loop().time()
         for key in dirty:
             block = _as_block(self._blocks.get(key))
-            if block is not None and block.synced_version != block.item.version:
-                await block.sync()
+            if block is None or block.synced_version == block.item.version:
+                continue
+            if not force and isinstance(block, AssistantBlock) and not block.worth_a_frame(now):
+                # A few words of a line: kept for the next flush, drawn with the rest of it.
+                self._dirty.add(key)
+                continue
+            await block.sync()
+        if self._dirty and self._flush_timer is None and not self._flush_queued:
+            self._flush_timer = self.set_timer(FLUSH_INTERVAL, self._flush)
 
     async def flush_now(self) -> None:
         """Sync every changed block at once (end of a stream, tests)."""
@@ -251,4 +262,4 @@ class Transcript(VerticalScroll, QuietResize):
             self._flush_timer.stop()
         if self._sync_pending:
             await self._sync()
-        await self._flush()
+        await self._flush(force=True)
