@@ -184,9 +184,13 @@ def bare_launch(pane: Pane, project: Path, home: Path) -> float:
     return painted - start
 
 
-def stream_turn(pane: Pane, project: Path, home: Path) -> dict[str, float]:
+def stream_turn(
+    pane: Pane, project: Path, home: Path, model: str = "scripted-demo"
+) -> dict[str, float]:
     pid = pane.start(command(project, home, str(ARCAN)))
-    pane.wait(lambda text: ready(text) and "connecting" not in text)
+    # Connected: the status bar names the model (the prompt is up before the core opens, and
+    # the core's start-up is not the reply's cost).
+    pane.wait(lambda text: ready(text) and model in text and "connecting" not in text)
     before = cpu_of(pid)
     started = time.perf_counter()
     pane.send("go", "Enter")
@@ -220,7 +224,7 @@ def http_stream_turns(pane: Pane, home: Path, runs: int) -> list[dict[str, float
         turns = []
         for _ in range(runs):
             server.enqueue(reply)
-            turns.append(stream_turn(pane, project, home))
+            turns.append(stream_turn(pane, project, home, model="loopback-model"))
     return turns
 
 
