@@ -11,8 +11,8 @@ per token: it does not coalesce like a network stream):
   screen (keys typed from then on are kept; the core connects behind it), median of N runs, beside
   a bare Textual app for scale. Target: under 0.35 s. Then keys typed at that moment: how long
   until they show in the prompt (the core is still connecting then).
-- CPU for the reply: user+system CPU of the process from Enter to the reply's last word on screen
-  (core, provider and UI together). Target: under 1.2 s.
+- CPU for the reply: user+system CPU of the process from Enter (once the core is connected) to the
+  reply's last word on screen (core, provider and UI together). Target: under 1.2 s.
 - idle CPU: over 5 s after that turn, as a percentage of one core. Target: under 0.5 %.
 - RSS after that turn, and after resuming a session of 1,000 messages (``--continue``). Targets:
   150 MiB and 250 MiB.
