@@ -284,7 +284,16 @@ async def test_slash_commands(tmp_path: Path) -> None:
     try:
         session = await agent.new_session(cwd=str(project))
         answers: list[str] = []
-        for text in ("/harness on", "/harness maybe", "/undo", "/compact", "/model"):
+        commands = (
+            "/harness on",
+            "/harness maybe",
+            "/undo",
+            "/compact",
+            "/model",
+            "/effort HIGH",
+            "/effort extreme",
+        )
+        for text in commands:
             before = client.texts(AgentMessageChunk)
             response = await agent.prompt(session_id=session.session_id, prompt=_prompt(text))
             assert response.stop_reason == "end_turn"
@@ -295,12 +304,14 @@ async def test_slash_commands(tmp_path: Path) -> None:
             "nothing to undo: no checkpoint of a finished task",
             "nothing to compact yet: the conversation is all recent turns",
             "name a model: /model NAME or /model PROVIDER/NAME",
+            "Effort: high (kept for a model that reasons; this one does not)",
+            "say /effort and one of: off, minimal, low, medium, high",
         ]
         # Not a command: an ordinary prompt for the model.
         await agent.prompt(session_id=session.session_id, prompt=_prompt("/etc/hosts is odd"))
         assert client.texts(AgentMessageChunk).endswith("a model reply")
         (listed,) = [u for u in client.updates if isinstance(u, AvailableCommandsUpdate)]
         names = [command.name for command in listed.available_commands]
-        assert names == ["compact", "undo", "harness", "model"]
+        assert names == ["compact", "undo", "harness", "model", "effort"]
     finally:
         await agent.aclose()

@@ -1,4 +1,4 @@
-"""Slash commands an editor offers in its prompt box: ``/compact``, ``/undo``, ``/harness``, ….
+"""Slash commands an editor offers in its prompt box: ``/compact``, ``/undo``, ``/effort``, ….
 
 Each command turns its argument into one core operation and names the events that report its
 outcome; the prompt that carried it ends when the first of those (or a warning or an error)
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast, get_args
 
 from acp.helpers import update_available_commands
 from acp.schema import AvailableCommand, AvailableCommandInput, UnstructuredCommandInput
@@ -22,9 +22,18 @@ from arcan_core.protocol.events import (
     FilesRestored,
     HarnessToggled,
     ModelChanged,
+    ReasoningChanged,
     Warning,  # noqa: A004 - the protocol's name for the event
 )
-from arcan_core.protocol.operations import Compact, Operation, SetHarness, SetModel, Undo
+from arcan_core.protocol.operations import (
+    Compact,
+    Operation,
+    ReasoningEffort,
+    SetHarness,
+    SetModel,
+    SetReasoning,
+    Undo,
+)
 
 if TYPE_CHECKING:
     from acp.schema import AvailableCommandsUpdate
@@ -62,6 +71,16 @@ def _model(argument: str) -> Operation:
     return SetModel(model=model, provider=provider or None)
 
 
+_EFFORTS: tuple[str, ...] = get_args(ReasoningEffort)
+
+
+def _effort(argument: str) -> Operation:
+    level = argument.lower()
+    if level not in _EFFORTS:
+        raise UsageError(f"say /effort and one of: {', '.join(_EFFORTS)}")
+    return SetReasoning(effort=cast("ReasoningEffort", level), reason="/effort")
+
+
 SLASH_COMMANDS: dict[str, SlashCommand] = {
     command.name: command
     for command in (
@@ -91,6 +110,13 @@ SLASH_COMMANDS: dict[str, SlashCommand] = {
             _model,
             (ModelChanged,),
             hint="NAME or PROVIDER/NAME",
+        ),
+        SlashCommand(
+            "effort",
+            "Change how hard the model thinks for the following requests",
+            _effort,
+            (ReasoningChanged,),
+            hint=" | ".join(_EFFORTS),
         ),
     )
 }
@@ -127,6 +153,10 @@ _OUTCOME_LINES: dict[type[Any], Callable[[Any], str]] = {
     FilesRestored: lambda msg: f"Restored {len(msg.paths)} files: {', '.join(msg.paths)}",
     HarnessToggled: lambda msg: f"Harness {'on' if msg.enabled else 'off'}",
     ModelChanged: lambda msg: f"Model: {msg.provider}/{msg.model}",
+    ReasoningChanged: lambda msg: (
+        f"Effort: {msg.effort}"
+        + ("" if msg.applies else " (kept for a model that reasons; this one does not)")
+    ),
     Warning: lambda msg: msg.message,
     ErrorEvent: lambda msg: f"{msg.message}" + (f" ({msg.hint})" if msg.hint else ""),
 }
