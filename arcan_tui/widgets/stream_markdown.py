@@ -36,7 +36,7 @@ from textual.widgets._markdown import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
     from textual.app import ComposeResult
     from textual.css.styles import RulesMap
@@ -191,8 +191,35 @@ def _selected(block: MarkdownBlock, selection: Selection) -> tuple[str, str] | N
     return None
 
 
+def _draw_flat(
+    block: MarkdownBlock, symbols: Callable[[Sequence[MarkdownBlock]], list[str]]
+) -> bool:
+    """Draw ``block``'s items as one ``HangingList`` when they allow it; return whether it did."""
+    items = _flat_items(block._blocks, symbols(block._blocks))
+    if items is None:
+        return False
+    block._blocks.clear()
+    block.update(HangingList(items))
+    return True
+
+
+def _redraw_flat(
+    block: MarkdownBlock,
+    grown: MarkdownBlock,
+    symbols: Callable[[Sequence[MarkdownBlock]], list[str]],
+) -> bool:
+    """Redraw a flat list in place from its ``grown`` parse; ``False`` when it no longer is flat."""
+    items = _flat_items(grown._blocks, symbols(grown._blocks))
+    if items is None:
+        return False
+    block._copy_context(grown)
+    block.update(HangingList(items))
+    return True
+
+
 # Textual's list class comes first in each class below: Textual takes CSS (rules and type names)
-# from the first base only, and the mixin must sit after it in the MRO anyway.
+# from the first base only, and the mixin must sit after it in the MRO anyway. For the same
+# reason (the Textual class's methods shadow a mixin's) each class delegates to the helpers above.
 
 
 class FlatBulletList(MarkdownBulletList, QuietResize):
@@ -210,29 +237,19 @@ class FlatBulletList(MarkdownBulletList, QuietResize):
 
     def compose(self) -> ComposeResult:
         """Draw the items flat, or fall back to Textual's widgets for a richer list."""
-        items = _flat_items(self._blocks, _bullets(self._blocks))
-        if items is None:
+        self.flat = _draw_flat(self, _bullets)
+        if not self.flat:
             yield from super().compose()
-            return
-        self._blocks.clear()
-        self.flat = True
-        self.update(HangingList(items))
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         """The selected text: bullets and items as drawn, or Textual's for a richer list."""
-        if self.flat:
-            return _selected(self, selection)
-        return super().get_selection(selection)
+        return _selected(self, selection) if self.flat else super().get_selection(selection)
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         # The last list of a stream grows on each append: redraw it rather than remount it.
-        if self.flat and isinstance(block, FlatBulletList):
-            items = _flat_items(block._blocks, _bullets(block._blocks))
-            if items is not None:
-                self._copy_context(block)
-                self.update(HangingList(items))
-                return
-        await super()._update_from_block(block)
+        flat = self.flat and isinstance(block, FlatBulletList)
+        if not (flat and _redraw_flat(self, block, _bullets)):
+            await super()._update_from_block(block)
 
 
 class FlatOrderedList(MarkdownOrderedList, QuietResize):
@@ -249,28 +266,18 @@ class FlatOrderedList(MarkdownOrderedList, QuietResize):
 
     def compose(self) -> ComposeResult:
         """Draw the items flat, or fall back to Textual's widgets for a richer list."""
-        items = _flat_items(self._blocks, _numbers(self._blocks))
-        if items is None:
+        self.flat = _draw_flat(self, _numbers)
+        if not self.flat:
             yield from super().compose()
-            return
-        self._blocks.clear()
-        self.flat = True
-        self.update(HangingList(items))
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        """The selected text: bullets and items as drawn, or Textual's for a richer list."""
-        if self.flat:
-            return _selected(self, selection)
-        return super().get_selection(selection)
+        """The selected text: numbers and items as drawn, or Textual's for a richer list."""
+        return _selected(self, selection) if self.flat else super().get_selection(selection)
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
-        if self.flat and isinstance(block, FlatOrderedList):
-            items = _flat_items(block._blocks, _numbers(block._blocks))
-            if items is not None:
-                self._copy_context(block)
-                self.update(HangingList(items))
-                return
-        await super()._update_from_block(block)
+        flat = self.flat and isinstance(block, FlatOrderedList)
+        if not (flat and _redraw_flat(self, block, _numbers)):
+            await super()._update_from_block(block)
 
 
 class _CodeLabel(Label, QuietResize):
