@@ -66,7 +66,6 @@ __all__ = [
     "StreamMapper",
     "error_from_body",
     "error_from_response",
-    "iter_sse",
     "iter_sse_batches",
     "parse_retry_after",
     "redact_headers",
@@ -412,15 +411,6 @@ def _transport_error(
             hint="retry; the partial reply was kept",
         )
     return NetworkError(f"network error talking to {ctx.provider}: {error}", hint="retry")
-
-
-async def iter_sse(
-    response: httpx.Response, *, ctx: ErrorContext, read_timeout_s: float
-) -> AsyncGenerator[SSEEvent, None]:
-    """Yield the SSE events of ``response`` as bytes arrive, mapping transport failures."""
-    async for batch in iter_sse_batches(response, ctx=ctx, read_timeout_s=read_timeout_s):
-        for event in batch:
-            yield event
 
 
 async def iter_sse_batches(
