@@ -35,6 +35,7 @@ __all__ = [
     "BLOCKS",
     "AssistantBlock",
     "Block",
+    "Fold",
     "NoticeBlock",
     "ThinkingBlock",
     "ToolBlock",
@@ -160,7 +161,34 @@ class AssistantBlock(Markdown, QuietResize):
                 await self.append(pending)
 
 
-class ThinkingBlock(Collapsible):
+class Fold(Collapsible):
+    """A ``Collapsible`` that scrolls itself into view only when the user opens or closes it.
+
+    Textual's scrolls into view on every change of ``collapsed``, and scrolling releases the
+    transcript's anchor: a tool block opening its diff as it finishes (or as a resumed session
+    mounts it) would leave the view parked on that block while the conversation goes on below.
+    Changes arcan makes go through ``show``, which skips the scroll.
+    """
+
+    _by_program = False
+
+    def show(self, *, open_: bool) -> None:
+        """Open or close without scrolling (arcan's decision, not the user's)."""
+        self._by_program = True
+        try:
+            self.collapsed = not open_
+        finally:
+            self._by_program = False
+
+    def _watch_collapsed(self, collapsed: bool) -> None:
+        if not self._by_program:
+            super()._watch_collapsed(collapsed)
+            return
+        self._update_collapsed(collapsed)
+        self.post_message(self.Collapsed(self) if collapsed else self.Expanded(self))
+
+
+class ThinkingBlock(Fold):
     """The model's reasoning, dimmed; open while it streams, folded once the reply starts."""
 
     DEFAULT_CSS = """
@@ -188,7 +216,7 @@ class ThinkingBlock(Collapsible):
         self.synced_version = item.version
         self._body.update(self._text(item))
         if not item.live:
-            self.collapsed = True
+            self.show(open_=False)
 
 
 _STATUS_ICONS: dict[str, tuple[str, str]] = {
@@ -226,7 +254,7 @@ class ToolBlock(Vertical):
         self.synced_version = -1
         self._header = Static(classes="tool-header", markup=False)
         self._body = Static(markup=False)
-        self._fold = Collapsible(self._body, title="output", collapsed=True)
+        self._fold = Fold(self._body, title="output", collapsed=True)
 
     def compose(self) -> ComposeResult:
         """Header above the folded output."""
@@ -279,9 +307,9 @@ class ToolBlock(Vertical):
             self._body.update(body)
         # Open the body when it first has something worth seeing; afterwards the user decides.
         if open_ and (first or item.status in ("awaiting", "error", "done")):
-            self._fold.collapsed = False
+            self._fold.show(open_=True)
         elif first or item.status == "done":
-            self._fold.collapsed = not open_
+            self._fold.show(open_=open_)
 
 
 class NoticeBlock(Static):
